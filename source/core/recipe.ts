@@ -1,0 +1,220 @@
+import {z} from 'zod';
+import type {Catalog, Gpu} from './catalog.js';
+import {idString, quotedString} from './catalog-schema.js';
+import {isValidRange} from './versions.js';
+
+const rangeField = (example: string) =>
+	z.string({
+		error: issue => typeof issue.input === 'number'
+			? `expected a quoted string, got the number ${String(issue.input)} (YAML reads 12.10 as 12.1); write it as "${String(issue.input)}"`
+			: `expected a version range in quotes, like "${example}"`,
+	}).refine(isValidRange, {error: `is not a version range (examples: "${example}", ">=12.1", "12.4")`});
+
+/** `pytorch@2.3`, `deepspeed`, `nlp@2024.06`: a catalog id with an optional version range. */
+const packageSpec = z.string().regex(/^[a-z0-9][a-z0-9_-]*(@[0-9A-Za-z.<>=^~*| -]+)?$/, {
+	error: 'expected NAME or NAME@VERSION-RANGE, like "pytorch@2.3"',
+});
+
+const patchSchema = z.strictObject({
+	version: quotedString('a patch version', /^[0-9A-Za-z][0-9A-Za-z.-]{0,31}$/, '1'),
+	run: z.array(z.string().min(1).max(4000).refine(value => !/[\n\r\0]/.test(value), {
+		error: 'a patch command must be one line (no newline or NUL); split it into several list items',
+	})).min(1, {error: 'a patch needs at least one command under run:'}),
+});
+
+const imageSchema = z.strictObject({
+	name: idString.optional(),
+	framework: packageSpec,
+	cuda: rangeField('>=12.1').optional(),
+	python: rangeField('3.11').optional(),
+	extras: z.array(packageSpec).default([]),
+	apps: z.array(packageSpec).default([]),
+	patch: patchSchema.optional(),
+});
+
+export const recipeSchema = z.strictObject({
+	name: z.string({error: 'name is required: a recipe name of lower-case letters, digits and "-"'})
+		.regex(/^[a-z0-9][a-z0-9-]{0,62}$/, {error: 'expected a name of lower-case letters, digits and "-", like "vision-team"'}),
+	gpus: z.array(z.string().min(1).max(80), {error: 'expected a list of GPU names, like [A100, V100]'})
+		.min(1, {error: 'name at least one GPU model, like [A100], or [auto] to detect them'}),
+	driver: z.union([z.literal('auto'), quotedString('a driver version', /^\d{3}(\.\d{1,3}){0,2}$/, '535.104.05')]).optional(),
+	cuda: rangeField('>=12.1').optional(),
+	os: z.string().regex(/^[a-z]+\d+\.\d+$/, {error: 'expected an OS like "ubuntu22.04"'}).optional(),
+	python: rangeField('3.11').optional(),
+	registry: z.string().regex(/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d{1,5})?(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/, {
+		error: 'expected a registry like "registry.example.com/ml" or "127.0.0.1:5000/ml" (lower case, no scheme, no trailing slash)',
+	}).optional(),
+	components: z.array(packageSpec).default([]),
+	images: z.array(imageSchema, {error: 'expected a list of images, each with a framework'})
+		.min(1, {error: 'list at least one image, like - framework: pytorch@2.3'}),
+});
+
+export type Recipe = z.infer<typeof recipeSchema>;
+
+export type PackageRequest = {id: string; range: string};
+export type PatchRequest = {version: string; run: string[]};
+
+export type ImageRequest = {
+	name: string;
+	framework: PackageRequest;
+	cuda?: string;
+	python?: string;
+	extras: PackageRequest[];
+	apps: PackageRequest[];
+	patch?: PatchRequest;
+};
+
+/** What the user asked for, with names turned into catalog entries. Wizard and recipes both produce it. */
+export type Selection = {
+	name: string;
+	gpus: Gpu[];
+	driver?: string;
+	cuda?: string;
+	os?: string;
+	python?: string;
+	registry?: string;
+	components: PackageRequest[];
+	images: ImageRequest[];
+};
+
+export type SelectionProblem = {path: Array<string | number>; message: string};
+
+export function parsePackageSpec(spec: string): PackageRequest {
+	const [id = '', range] = spec.split('@');
+	return {id, range: range?.trim() || '*'};
+}
+
+const normalizeGpuName = (name: string) => name.toLowerCase().replace(/^(nvidia|tesla)\s+/, '').replaceAll(/[\s_-]+/g, '');
+
+/** Finds a GPU by id, display name, alias or the exact name nvidia-smi prints. */
+export function findGpu(catalog: Catalog, name: string): Gpu | undefined {
+	const wanted = normalizeGpuName(name);
+	return catalog.gpus.find(gpu => [gpu.id, gpu.name, ...gpu.aliases, ...gpu.smiNames].some(candidate => normalizeGpuName(candidate) === wanted));
+}
+
+/** The closest known names, for "did you mean". */
+export function suggest(wanted: string, candidates: string[], limit = 3): string[] {
+	const target = wanted.toLowerCase();
+	return [...new Set(candidates)]
+		.map(candidate => ({candidate, distance: editDistance(target, candidate.toLowerCase())}))
+		.filter(({distance, candidate}) => distance <= Math.max(2, Math.floor(candidate.length / 3)))
+		.sort((a, b) => a.distance - b.distance || a.candidate.localeCompare(b.candidate))
+		.slice(0, limit)
+		.map(({candidate}) => candidate);
+}
+
+function editDistance(a: string, b: string): number {
+	let previous = Array.from({length: b.length + 1}, (_, index) => index);
+	for (let i = 1; i <= a.length; i++) {
+		const current = [i];
+		for (let j = 1; j <= b.length; j++) {
+			current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+		}
+
+		previous = current;
+	}
+
+	return previous[b.length]!;
+}
+
+function unknownMessage(what: string, name: string, known: string[]): string {
+	const close = suggest(name, known);
+	return close.length > 0
+		? `unknown ${what} "${name}"; did you mean ${close.join(', ')}?`
+		: `unknown ${what} "${name}"; known: ${known.slice(0, 12).join(', ')}${known.length > 12 ? ', ...' : ''}`;
+}
+
+/**
+ * Turns a validated recipe into a selection: GPU names, frameworks, extras, apps and components
+ * must exist in the catalog. Host detection ("auto") is resolved by the caller beforehand.
+ */
+export function recipeToSelection(catalog: Catalog, recipe: Recipe): {selection: Selection; problems: SelectionProblem[]} {
+	const problems: SelectionProblem[] = [];
+	const gpus: Gpu[] = [];
+	for (const [index, name] of recipe.gpus.entries()) {
+		const gpu = findGpu(catalog, name);
+		if (gpu) {
+			if (!gpus.includes(gpu)) {
+				gpus.push(gpu);
+			}
+		} else {
+			problems.push({path: ['gpus', index], message: `${unknownMessage('GPU', name, catalog.gpus.map(known => known.name))} (list them with \`stackwiz gpus\`)`});
+		}
+	}
+
+	if (recipe.os && !catalog.os.some(os => os.token === recipe.os)) {
+		problems.push({path: ['os'], message: unknownMessage('OS', recipe.os, catalog.os.map(os => os.token))});
+	}
+
+	const checkPackages = (specs: string[], known: Map<string, unknown>, what: string, path: Array<string | number>) =>
+		specs.map((spec, index) => {
+			const request = parsePackageSpec(spec);
+			if (!known.has(request.id)) {
+				problems.push({path: [...path, index], message: unknownMessage(what, request.id, [...known.keys()])});
+			} else if (!isValidRange(request.range)) {
+				problems.push({path: [...path, index], message: `"${request.range}" is not a version range; write ${request.id}@2.3 or ${request.id}@">=2.1"`});
+			}
+
+			return request;
+		});
+
+	const names = new Map<string, number>();
+	const images: ImageRequest[] = recipe.images.map((image, index) => {
+		const path = ['images', index];
+		const [framework] = checkPackages([image.framework], catalog.frameworks, 'framework', [...path, 'framework']);
+		const extras = checkPackages(image.extras, withBundledExtras(catalog, framework!.id), 'extra', [...path, 'extras']);
+		const apps = checkPackages(image.apps, catalog.apps, 'app', [...path, 'apps']);
+		const name = image.name ?? defaultImageName(framework!);
+		const first = names.get(name);
+		if (first === undefined) {
+			names.set(name, index);
+		} else {
+			problems.push({path: image.name ? [...path, 'name'] : path, message: `image name "${name}" is used twice (images[${first}] and images[${index}]); give each image its own name:`});
+		}
+
+		return {
+			name,
+			framework: framework!,
+			...(image.cuda ? {cuda: image.cuda} : {}),
+			...(image.python ? {python: image.python} : {}),
+			extras,
+			apps,
+			...(image.patch ? {patch: image.patch} : {}),
+		};
+	});
+
+	const components = checkPackages(recipe.components, catalog.components, 'component', ['components']);
+	return {
+		selection: {
+			name: recipe.name,
+			gpus,
+			...(recipe.driver && recipe.driver !== 'auto' ? {driver: recipe.driver} : {}),
+			...(recipe.cuda ? {cuda: recipe.cuda} : {}),
+			...(recipe.os ? {os: recipe.os} : {}),
+			...(recipe.python ? {python: recipe.python} : {}),
+			...(recipe.registry ? {registry: recipe.registry} : {}),
+			components,
+			images,
+		},
+		problems,
+	};
+}
+
+/** torchvision and torchaudio come with the framework's own version table, not extras.yaml. */
+export const frameworkCompanions = ['torchvision', 'torchaudio'] as const;
+
+function withBundledExtras(catalog: Catalog, frameworkId: string): Map<string, unknown> {
+	const known = new Map<string, unknown>(catalog.extras);
+	if (frameworkId === 'pytorch') {
+		for (const companion of frameworkCompanions) {
+			known.set(companion, true);
+		}
+	}
+
+	return known;
+}
+
+function defaultImageName(framework: PackageRequest): string {
+	const version = framework.range === '*' ? '' : `-${framework.range.replaceAll(/[^0-9a-z.]/gi, '').replaceAll('.', '-')}`;
+	return `${framework.id}${version}`.replace(/-+$/, '');
+}

@@ -1,0 +1,404 @@
+import type {AddOnCatalog, Catalog, CudaVersion, FrameworkCatalog, FrameworkVersion, Gpu, OsVersion, PythonVersion} from './catalog.js';
+import type {AddOnVersion} from './catalog-schema.js';
+import {archReason, cudaArchList, driverVerdict, gpuLabel, smName, type CompatLevel} from './compat.js';
+import {frameworkCompanions, type ImageRequest, type PackageRequest, type Selection} from './recipe.js';
+import {compareDotted, majorMinor, satisfies} from './versions.js';
+
+/** An option the user could pick, allowed or with the precise reason it is not. */
+export type Option = {value: string; allowed: boolean; reason?: string; note?: string};
+
+export type ChosenAddOn = {catalog: AddOnCatalog; version: AddOnVersion};
+
+export type ResolvedImage = {
+	name: string;
+	os: OsVersion;
+	cuda: CudaVersion;
+	compat: CompatLevel;
+	python: PythonVersion;
+	framework: {catalog: FrameworkCatalog; version: FrameworkVersion; variant: FrameworkVersion['variants'][number]};
+	/** torchvision / torchaudio at the versions that match the framework release. */
+	companions: Array<{id: string; version: string}>;
+	extras: ChosenAddOn[];
+	apps: ChosenAddOn[];
+	components: ChosenAddOn[];
+	common: ChosenAddOn[];
+	cudaArchList: string;
+	/** The cuda tier needs the compiler and headers because something above compiles CUDA code. */
+	devel: boolean;
+	patch?: ImageRequest['patch'];
+	notes: string[];
+};
+
+export type ImageResolution = {
+	request: ImageRequest;
+	resolved?: ResolvedImage;
+	/** Why nothing fits, one line each; empty when resolved. */
+	problems: string[];
+	options: {cuda: Option[]; framework: Option[]; python: Option[]; os: Option[]};
+};
+
+export type Resolution = {selection: Selection; images: ImageResolution[]; ok: boolean};
+
+type Preferences = {os?: string; python?: string};
+
+const frameworkLabel = (framework: FrameworkCatalog, version: FrameworkVersion) => `${framework.kind.name} ${version.version}`;
+const cuTag = (cuda: string) => `cu${cuda.replace('.', '')}`;
+
+/** The versions an image's requirements are checked against, by resource id. */
+type VersionContext = Record<string, string>;
+
+function requirementReason(owner: string, requires: Record<string, string>, context: VersionContext): string | undefined {
+	for (const [id, range] of Object.entries(requires)) {
+		const actual = context[id];
+		if (actual !== undefined && !satisfies(actual, range)) {
+			return `${owner} needs ${id} ${range}, the image has ${actual}`;
+		}
+	}
+
+	return undefined;
+}
+
+/** The newest version of an add-on that fits, or the reason the newest in range does not. */
+function chooseAddOn(catalog: AddOnCatalog, request: PackageRequest, context: VersionContext, gpus: Gpu[]): ChosenAddOn | {reason: string} {
+	const inRange = catalog.versions.filter(version => satisfies(version.version, request.range));
+	if (inRange.length === 0) {
+		return {reason: `${catalog.kind.name} has no version matching "${request.range}" (known: ${catalog.versions.map(version => version.version).join(', ')})`};
+	}
+
+	let firstReason = '';
+	for (const version of inRange) {
+		const label = `${catalog.kind.name} ${version.version}`;
+		const tooOld = version.min_compute_capability ? gpus.find(gpu => compareDotted(gpu.computeCapability, version.min_compute_capability!) < 0) : undefined;
+		const reason = tooOld
+			? `${label} needs compute capability >= ${version.min_compute_capability}, ${gpuLabel(tooOld)} has less`
+			: requirementReason(label, version.requires, context);
+		if (!reason) {
+			return {catalog, version};
+		}
+
+		firstReason ||= reason;
+	}
+
+	return {reason: firstReason};
+}
+
+/** Chooses every requested add-on; the first failure explains the whole list. */
+function chooseAddOns(known: Map<string, AddOnCatalog>, requests: PackageRequest[], context: VersionContext, gpus: Gpu[]): ChosenAddOn[] | {reason: string} {
+	const chosen: ChosenAddOn[] = [];
+	for (const request of requests) {
+		const catalog = known.get(request.id);
+		if (!catalog) {
+			continue;
+		}
+
+		const choice = chooseAddOn(catalog, request, context, gpus);
+		if ('reason' in choice) {
+			return choice;
+		}
+
+		chosen.push(choice);
+		context[request.id] = choice.version.version;
+	}
+
+	return chosen;
+}
+
+/** Adds the components a chosen component `depends` on, dependencies first. */
+function withDependencies(known: Map<string, AddOnCatalog>, requests: PackageRequest[]): PackageRequest[] {
+	const ordered: PackageRequest[] = [];
+	const visit = (request: PackageRequest) => {
+		if (ordered.some(existing => existing.id === request.id)) {
+			return;
+		}
+
+		const catalog = known.get(request.id);
+		const newest = catalog?.versions.find(version => satisfies(version.version, request.range));
+		for (const dependency of newest?.depends ?? []) {
+			visit(requests.find(existing => existing.id === dependency) ?? {id: dependency, range: '*'});
+		}
+
+		ordered.push(request);
+	};
+
+	for (const request of requests) {
+		visit(request);
+	}
+
+	return ordered;
+}
+
+type Candidate = {framework: FrameworkVersion; cuda: CudaVersion; variant: FrameworkVersion['variants'][number]; level: CompatLevel; notes: string[]};
+
+/** Checks one (framework version, CUDA release) pair for an image; returns a candidate or the first reason it fails. */
+function checkPair(catalog: Catalog, selection: Selection, request: ImageRequest, framework: FrameworkCatalog, version: FrameworkVersion, cuda: CudaVersion, os: string | undefined): Candidate | {reason: string} {
+	for (const [range, where] of [[selection.cuda, 'the recipe'], [request.cuda, `image ${request.name}`]] as const) {
+		if (range && !satisfies(cuda.version, range)) {
+			return {reason: `CUDA ${cuda.version} is outside cuda "${range}" that ${where} asks for`};
+		}
+	}
+
+	if (os && !cuda.os.includes(os)) {
+		return {reason: `NVIDIA publishes CUDA ${cuda.version} for ${cuda.os.join(', ')}, not ${os}`};
+	}
+
+	for (const gpu of selection.gpus) {
+		const reason = archReason(catalog, cuda, gpu);
+		if (reason) {
+			return {reason};
+		}
+	}
+
+	const driver = driverVerdict(catalog, cuda, selection.driver, selection.gpus);
+	if (!driver.ok) {
+		return {reason: driver.reason};
+	}
+
+	const label = frameworkLabel(framework, version);
+	const variant = version.variants.find(candidate => candidate.cuda === majorMinor(cuda.version));
+	if (!variant) {
+		return {reason: `${label} has no CUDA ${majorMinor(cuda.version)} build (it ships ${version.variants.map(candidate => cuTag(candidate.cuda)).join(', ')})`};
+	}
+
+	const notes: string[] = [];
+	for (const gpu of selection.gpus) {
+		if (variant.arch_list.includes(gpu.computeCapability)) {
+			continue;
+		}
+
+		const ptxUsable = variant.ptx !== undefined && compareDotted(gpu.computeCapability, variant.ptx) > 0;
+		if (!ptxUsable) {
+			return {reason: `${label} ${cuTag(variant.cuda)} wheels carry no kernels for ${gpuLabel(gpu)} (they ship ${variant.arch_list.map(smName).join(' ')})`};
+		}
+
+		if (driver.level === 'minor-version') {
+			return {reason: `${gpuLabel(gpu)} would need JIT of ${label}'s PTX, which minor-version compatibility cannot do; use a driver >= ${cuda.min_driver}`};
+		}
+
+		notes.push(`${gpu.name} runs ${label} through PTX JIT from ${smName(variant.ptx!)} (slower first start)`);
+	}
+
+	const context: VersionContext = {[framework.kind.id]: version.version, cuda: cuda.version};
+	const extras = chooseAddOns(catalog.extras, request.extras.filter(extra => !isCompanion(extra.id)), context, selection.gpus);
+	if ('reason' in extras) {
+		return extras;
+	}
+
+	return {framework: version, cuda, variant, level: driver.level, notes};
+}
+
+const isCompanion = (id: string) => (frameworkCompanions as readonly string[]).includes(id);
+const levelRank: Record<CompatLevel, number> = {native: 0, 'minor-version': 1, forward: 2};
+
+/** Among fitting pairs: best compatibility level, then the framework's default CUDA, then the newest CUDA. */
+function pickCandidate(candidates: Candidate[]): Candidate | undefined {
+	const bestLevel = Math.min(...candidates.map(candidate => levelRank[candidate.level]));
+	const best = candidates.filter(candidate => levelRank[candidate.level] === bestLevel);
+	return best.find(candidate => candidate.variant.cuda === candidate.framework.default_cuda) ?? best[0];
+}
+
+function resolveImage(catalog: Catalog, selection: Selection, request: ImageRequest, preferences: Preferences): ImageResolution {
+	const framework = catalog.frameworks.get(request.framework.id)!;
+	const problems: string[] = [];
+	const os = selection.os;
+	const frameworkVersions = framework.versions.filter(version => satisfies(version.version, request.framework.range));
+	const pairReasons = new Map<string, Map<string, string>>();
+	const candidatesByFramework = new Map<string, Candidate[]>();
+	for (const version of framework.versions) {
+		const reasons = new Map<string, string>();
+		const candidates: Candidate[] = [];
+		for (const cuda of catalog.cuda.versions) {
+			const verdict = checkPair(catalog, selection, request, framework, version, cuda, os);
+			if ('reason' in verdict) {
+				reasons.set(cuda.version, verdict.reason);
+			} else {
+				candidates.push(verdict);
+			}
+		}
+
+		pairReasons.set(version.version, reasons);
+		candidatesByFramework.set(version.version, candidates);
+	}
+
+	const frameworkOptions: Option[] = framework.versions.map(version => {
+		if (!satisfies(version.version, request.framework.range)) {
+			return {value: version.version, allowed: false, reason: `outside ${framework.kind.id}@${request.framework.range} asked`};
+		}
+
+		if ((candidatesByFramework.get(version.version) ?? []).length > 0) {
+			return {value: version.version, allowed: true};
+		}
+
+		return {value: version.version, allowed: false, reason: summarizeFramework(framework, version, pairReasons.get(version.version)!)};
+	});
+
+	const chosenFramework = frameworkVersions.find(version => (candidatesByFramework.get(version.version) ?? []).length > 0);
+	const cudaOptions: Option[] = catalog.cuda.versions.map(cuda => {
+		const candidates = frameworkVersions.flatMap(version => candidatesByFramework.get(version.version)!.filter(candidate => candidate.cuda === cuda));
+		if (candidates.length > 0) {
+			const level = candidates[0]!.level;
+			return {value: cuda.version, allowed: true, ...(level === 'native' ? {} : {note: `${level} compatibility`})};
+		}
+
+		const newestInRange = frameworkVersions[0];
+		const reason = newestInRange ? pairReasons.get(newestInRange.version)!.get(cuda.version)! : `no ${framework.kind.name} version matches "${request.framework.range}"`;
+		return {value: cuda.version, allowed: false, reason};
+	});
+
+	const pythonRanges = [selection.python, request.python].filter((range): range is string => Boolean(range));
+	const pythonOptions = (version?: FrameworkVersion): Option[] => catalog.python.versions.map(python => {
+		const outside = pythonRanges.find(range => !satisfies(python.version, range));
+		if (outside) {
+			return {value: python.version, allowed: false, reason: `outside python "${outside}" asked`};
+		}
+
+		if (version && !version.python.includes(python.version)) {
+			return {value: python.version, allowed: false, reason: `${frameworkLabel(framework, version)} has no Python ${python.version} wheels (${version.python.join(', ')})`};
+		}
+
+		return {value: python.version, allowed: true};
+	});
+
+	const emptyResult = (problem: string): ImageResolution => {
+		problems.push(problem);
+		return {request, problems, options: {cuda: cudaOptions, framework: frameworkOptions, python: pythonOptions(), os: osOptions(catalog, undefined, os)}};
+	};
+
+	if (frameworkVersions.length === 0) {
+		return emptyResult(`${framework.kind.name} has no version matching "${request.framework.range}" (known: ${framework.versions.map(version => version.version).join(', ')})`);
+	}
+
+	if (!chosenFramework) {
+		const lines = frameworkVersions.slice(0, 4).map(version => `${frameworkLabel(framework, version)}: ${summarizeFramework(framework, version, pairReasons.get(version.version)!)}`);
+		return emptyResult(`no CUDA release fits ${request.framework.id}@${request.framework.range} on ${selection.gpus.map(gpu => gpu.name).join(' + ')}:\n  ${lines.join('\n  ')}`);
+	}
+
+	const candidate = pickCandidate(candidatesByFramework.get(chosenFramework.version)!)!;
+	const pythonChoices = pythonOptions(chosenFramework);
+	const allowedPythons = catalog.python.versions.filter(python => pythonChoices.find(option => option.value === python.version)?.allowed);
+	const osChoices = osOptions(catalog, candidate.cuda, os);
+	const osVersion = pickPreferred(catalog.os.filter(version => osChoices.find(option => option.value === version.token)?.allowed), version => version.token, preferences.os);
+	if (!osVersion) {
+		return emptyResult(`no OS in the catalog carries CUDA ${candidate.cuda.version} (${candidate.cuda.os.join(', ')})`);
+	}
+
+	// Python is chosen last: the newest one for which every extra and app still fits.
+	let lastReason = '';
+	for (const python of orderPreferred(allowedPythons, version => version.version, preferences.python)) {
+		const context: VersionContext = {[osVersion.kind.id]: osVersion.version, cuda: candidate.cuda.version, python: python.patch, [framework.kind.id]: chosenFramework.version};
+		const companions = request.extras.filter(extra => isCompanion(extra.id)).map(extra => ({id: extra.id, version: chosenFramework[extra.id as 'torchvision' | 'torchaudio']}));
+		const missingCompanion = companions.find(companion => companion.version === undefined);
+		if (missingCompanion) {
+			return emptyResult(`the catalog lists no ${missingCompanion.id} release for ${frameworkLabel(framework, chosenFramework)}`);
+		}
+
+		const common = catalog.python.common
+			.map(item => chooseAddOn(item, {id: item.kind.id, range: '*'}, {...context}, selection.gpus))
+			.filter((choice): choice is ChosenAddOn => !('reason' in choice));
+		const components = chooseAddOns(catalog.components, withDependencies(catalog.components, selection.components), {...context}, selection.gpus);
+		const extras = chooseAddOns(catalog.extras, request.extras.filter(extra => !isCompanion(extra.id)), {...context}, selection.gpus);
+		const apps = chooseAddOns(catalog.apps, request.apps, {...context, ...Object.fromEntries(Array.isArray(extras) ? extras.map(extra => [extra.catalog.kind.id, extra.version.version]) : [])}, selection.gpus);
+		const failure = [components, extras, apps].find((choice): choice is {reason: string} => 'reason' in choice);
+		if (failure) {
+			lastReason ||= `with Python ${python.version}: ${failure.reason}`;
+			continue;
+		}
+
+		const hostOnly = (components as ChosenAddOn[]).find(component => component.catalog.hostOnly);
+		if (hostOnly) {
+			return emptyResult(`${hostOnly.catalog.kind.name} cannot go into an image: ${hostOnly.catalog.hostOnlyReason ?? 'it is installed on the host'}; remove it from components`);
+		}
+
+		const chosenExtras = extras as ChosenAddOn[];
+		const chosenComponents = components as ChosenAddOn[];
+		const notes = [...candidate.notes];
+		if (candidate.level !== 'native') {
+			notes.push(`nodes run CUDA ${candidate.cuda.version} through ${candidate.level} compatibility (driver ${selection.driver} < ${candidate.cuda.min_driver})`);
+		}
+
+		return {
+			request,
+			problems,
+			options: {cuda: cudaOptions, framework: frameworkOptions, python: pythonChoices, os: osChoices},
+			resolved: {
+				name: request.name,
+				os: osVersion,
+				cuda: candidate.cuda,
+				compat: candidate.level,
+				python,
+				framework: {catalog: framework, version: chosenFramework, variant: candidate.variant},
+				companions: companions as Array<{id: string; version: string}>,
+				extras: chosenExtras,
+				apps: apps as ChosenAddOn[],
+				components: chosenComponents,
+				common,
+				cudaArchList: cudaArchList(selection.gpus),
+				devel: [...chosenExtras, ...chosenComponents].some(choice => choice.version.build),
+				...(request.patch ? {patch: request.patch} : {}),
+				notes,
+			},
+		};
+	}
+
+	return emptyResult(allowedPythons.length === 0
+		? `no Python fits ${frameworkLabel(framework, chosenFramework)}: ${pythonChoices.map(option => `${option.value} ${option.reason ?? ''}`.trim()).join('; ')}`
+		: lastReason);
+}
+
+function osOptions(catalog: Catalog, cuda: CudaVersion | undefined, asked: string | undefined): Option[] {
+	return catalog.os.map(version => {
+		if (asked && version.token !== asked) {
+			return {value: version.token, allowed: false, reason: `the recipe asks for ${asked}`};
+		}
+
+		if (cuda && !cuda.os.includes(version.token)) {
+			return {value: version.token, allowed: false, reason: `NVIDIA publishes CUDA ${cuda.version} for ${cuda.os.join(', ')}`};
+		}
+
+		return {value: version.token, allowed: true};
+	});
+}
+
+function orderPreferred<T>(items: T[], key: (item: T) => string, preferred: string | undefined): T[] {
+	const first = items.filter(item => key(item) === preferred);
+	return [...first, ...items.filter(item => key(item) !== preferred)];
+}
+
+function pickPreferred<T>(items: T[], key: (item: T) => string, preferred: string | undefined): T | undefined {
+	return orderPreferred(items, key, preferred)[0];
+}
+
+/** One line on why a framework version fits no CUDA release: the reasons for its own CUDA builds. */
+function summarizeFramework(framework: FrameworkCatalog, version: FrameworkVersion, reasons: Map<string, string>): string {
+	const distinct: string[] = [];
+	for (const variant of version.variants) {
+		const newest = [...reasons.entries()].find(([cuda]) => majorMinor(cuda) === variant.cuda);
+		const reason = newest?.[1] ?? `the catalog has no CUDA ${variant.cuda} release`;
+		if (!distinct.includes(reason)) {
+			distinct.push(reason);
+		}
+	}
+
+	return distinct.slice(0, 2).join('; ') + (distinct.length > 2 ? ` (+${distinct.length - 2} more)` : '');
+}
+
+/**
+ * The filter of the method: keeps only the versions that fit the hardware and the task, chooses
+ * among them, and explains every option it rules out. Images that share hardware prefer a
+ * common OS and Python so their lower tiers can be shared.
+ */
+export function resolveSelection(catalog: Catalog, selection: Selection): Resolution {
+	const first = selection.images.map(request => resolveImage(catalog, selection, request, {}));
+	const resolved = first.map(image => image.resolved).filter((image): image is ResolvedImage => Boolean(image));
+	const preferences: Preferences = {
+		os: commonChoice(first.map(image => image.options.os)),
+		python: commonChoice(first.map(image => image.options.python)),
+	};
+	const images = resolved.length > 1 ? selection.images.map(request => resolveImage(catalog, selection, request, preferences)) : first;
+	return {selection, images, ok: images.every(image => image.resolved)};
+}
+
+/** The newest value allowed for every image, if one exists. */
+function commonChoice(optionLists: Option[][]): string | undefined {
+	const [head, ...rest] = optionLists;
+	return head?.find(option => option.allowed && rest.every(list => list.some(other => other.value === option.value && other.allowed)))?.value;
+}
