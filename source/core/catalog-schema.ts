@@ -62,7 +62,8 @@ const gpuFile = z.strictObject({
 		name: z.string().min(1),
 		architecture: z.enum(['kepler', 'maxwell', 'pascal', 'volta', 'turing', 'ampere', 'ada', 'hopper', 'blackwell']),
 		compute_capability: computeCapability,
-		brand: z.string().regex(/^[a-z]+$/),
+		/** NVML brand as nvidia-container-cli matches it; null where no real report was found. */
+		brand: z.string().regex(/^[a-z]+$/).nullable(),
 		segment: z.enum(['datacenter', 'workstation', 'consumer']),
 		memory_gib: z.array(z.number().positive()).optional(),
 		aliases: z.array(z.string().min(1)).default([]),
@@ -169,6 +170,10 @@ const addOnVersion = requirementVersion.extend({
 	install: commands,
 	build: z.boolean().default(false),
 	min_compute_capability: computeCapability.optional(),
+	/** The cuDNN major its binaries link against. */
+	cudnn: quotedString('a cuDNN major version', /^\d+$/, '9').optional(),
+	/** The CUDA major.minor builds its wheels exist for. */
+	cuda_variants: z.array(quotedString('a CUDA major.minor', /^\d+\.\d+$/, '12.4')).optional(),
 	depends: z.array(idString).default([]),
 	packages: z.array(z.string()).optional(),
 });

@@ -19,7 +19,7 @@ export type Gpu = {
 	name: string;
 	architecture: string;
 	computeCapability: string;
-	brand: string;
+	brand: string | null;
 	segment: 'datacenter' | 'workstation' | 'consumer';
 	aliases: string[];
 	smiNames: string[];

@@ -69,9 +69,15 @@ function chooseAddOn(catalog: AddOnCatalog, request: PackageRequest, context: Ve
 	for (const version of inRange) {
 		const label = `${catalog.kind.name} ${version.version}`;
 		const tooOld = version.min_compute_capability ? gpus.find(gpu => compareDotted(gpu.computeCapability, version.min_compute_capability!) < 0) : undefined;
+		const cuda = context['cuda'];
+		const cudnn = context['cudnn'];
 		const reason = tooOld
 			? `${label} needs compute capability >= ${version.min_compute_capability}, ${gpuLabel(tooOld)} has less`
-			: requirementReason(label, version.requires, context);
+			: version.cuda_variants && cuda && !version.cuda_variants.includes(majorMinor(cuda))
+				? `${label} has wheels for CUDA ${version.cuda_variants.join(', ')}, not ${majorMinor(cuda)}`
+				: version.cudnn && cudnn && version.cudnn !== cudnn.split('.')[0]
+					? `${label} needs cuDNN ${version.cudnn}, the image has cuDNN ${cudnn}`
+					: requirementReason(label, version.requires, context);
 		if (!reason) {
 			return {catalog, version};
 		}
@@ -177,7 +183,7 @@ function checkPair(catalog: Catalog, selection: Selection, request: ImageRequest
 		notes.push(`${gpu.name} runs ${label} through PTX JIT from ${smName(variant.ptx!)} (slower first start)`);
 	}
 
-	const context: VersionContext = {[framework.kind.id]: version.version, cuda: cuda.version};
+	const context: VersionContext = {[framework.kind.id]: version.version, cuda: cuda.version, ...cudnnContext(cuda)};
 	const extras = chooseAddOns(catalog.extras, request.extras.filter(extra => !isCompanion(extra.id)), context, selection.gpus);
 	if ('reason' in extras) {
 		return extras;
@@ -185,6 +191,9 @@ function checkPair(catalog: Catalog, selection: Selection, request: ImageRequest
 
 	return {framework: version, cuda, variant, level: driver.level, notes};
 }
+
+/** cuDNN's version without the Debian revision ("9.1.0.70" of "9.1.0.70-1"). */
+const cudnnContext = (cuda: CudaVersion): VersionContext => (cuda.cudnn ? {cudnn: cuda.cudnn.version.replace(/-\d+$/, '')} : {});
 
 const isCompanion = (id: string) => (frameworkCompanions as readonly string[]).includes(id);
 const levelRank: Record<CompatLevel, number> = {native: 0, 'minor-version': 1, forward: 2};
@@ -284,7 +293,7 @@ function resolveImage(catalog: Catalog, selection: Selection, request: ImageRequ
 	// Python is chosen last: the newest one for which every extra and app still fits.
 	let lastReason = '';
 	for (const python of orderPreferred(allowedPythons, version => version.version, preferences.python)) {
-		const context: VersionContext = {[osVersion.kind.id]: osVersion.version, cuda: candidate.cuda.version, python: python.patch, [framework.kind.id]: chosenFramework.version};
+		const context: VersionContext = {[osVersion.kind.id]: osVersion.version, cuda: candidate.cuda.version, ...cudnnContext(candidate.cuda), python: python.patch, [framework.kind.id]: chosenFramework.version};
 		const companions = request.extras.filter(extra => isCompanion(extra.id)).map(extra => ({id: extra.id, version: chosenFramework[extra.id as 'torchvision' | 'torchaudio']}));
 		const missingCompanion = companions.find(companion => companion.version === undefined);
 		if (missingCompanion) {

@@ -50,7 +50,7 @@ async function loadFile(filePath: string, label: string): Promise<LoadedFile | D
  */
 export async function loadCatalog(extraDirectories: string[] = [], bundled = bundledCatalogDirectory): Promise<Catalog> {
 	const sources = [
-		...(await yamlFiles(bundled)).map(file => ({file, label: path.posix.join('catalogs', path.basename(file))})),
+		...(await yamlFiles(bundled)).map(file => ({file, label: bundled === bundledCatalogDirectory ? path.posix.join('catalogs', path.basename(file)) : path.join(bundled, path.basename(file))})),
 		...(await Promise.all(extraDirectories.map(async directory => (await yamlFiles(directory)).map(file => ({file, label: path.join(directory, path.basename(file))}))))).flat(),
 	];
 	const loaded = await Promise.all(sources.map(async ({file, label}) => loadFile(file, label)));
