@@ -107,12 +107,13 @@ const cudaFile = z.strictObject({
 	versions: z.array(z.strictObject({
 		version: versionString,
 		released: monthString.optional(),
-		min_driver: driverVersion,
-		arches: z.array(computeCapability).min(1),
-		require_cuda: z.string().regex(/^cuda>=\d+\.\d+( [a-z]+=[a-z0-9]+(,[a-z]+[<>=]+[0-9a-z.]+)*)*$/, {
+		/** Absent where no primary source states it; such a release is listed but never chosen. */
+		min_driver: driverVersion.optional(),
+		arches: z.array(computeCapability).default([]),
+		require_cuda: z.string().regex(/^cuda>=\d+\.\d+( [a-z]+[<>=]{1,2}[0-9a-z.]+(,[a-z]+[<>=]{1,2}[0-9a-z.]+)*)*$/, {
 			error: 'expected NVIDIA_REQUIRE_CUDA like "cuda>=12.4 brand=tesla,driver>=470,driver<471"',
 		}).optional(),
-		os: z.array(z.string().regex(/^[a-z]+\d+\.\d+$/)).min(1),
+		os: z.array(z.string().regex(/^[a-z]+\d+\.\d+$/)).default([]),
 		cudart: versionString.optional(),
 		nccl: versionString.optional(),
 		cudnn: z.strictObject({package: aptPackage, version: versionString}).optional(),
@@ -155,6 +156,8 @@ const frameworkFile = z.strictObject({
 		released: monthString.optional(),
 		python: z.array(quotedString('a Python version', /^3\.\d+$/, '3.11')).min(1),
 		default_cuda: versionString,
+		/** Ranges the framework puts on lower-tier packages (numpy), applied when the basic tier is chosen. */
+		requires: requires.default({}),
 		torchvision: versionString.optional(),
 		torchaudio: versionString.optional(),
 		variants: z.array(z.strictObject({

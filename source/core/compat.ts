@@ -85,7 +85,7 @@ function forwardCompatible(cuda: CudaVersion, driver: string, gpu: Gpu): boolean
 
 /** Which compatibility level lets `driver` run `cuda` on all `gpus`, or why none does. */
 export function driverVerdict(catalog: Catalog, cuda: CudaVersion, driver: string | undefined, gpus: Gpu[]): DriverVerdict {
-	if (driver === undefined || compareDotted(driver, cuda.min_driver) >= 0) {
+	if (driver === undefined || (cuda.min_driver && compareDotted(driver, cuda.min_driver) >= 0)) {
 		return {ok: true, level: 'native'};
 	}
 
@@ -103,7 +103,19 @@ export function driverVerdict(catalog: Catalog, cuda: CudaVersion, driver: strin
 	const forwardHint = cuda.require_cuda && notDatacenter.length > 0 && notDatacenter.length < gpus.length
 		? `; forward compatibility needs data-center GPUs and ${notDatacenter.map(gpu => gpu.name).join(', ')} is not one`
 		: '';
-	return {ok: false, reason: `CUDA ${cuda.version} needs driver >= ${cuda.min_driver}${minor}; nodes have ${driver}${forwardHint}`};
+	return {ok: false, reason: `CUDA ${cuda.version} needs driver >= ${cuda.min_driver ?? 'an unknown version'}${minor}; nodes have ${driver}${forwardHint}`};
+}
+
+/**
+ * Whether a list of compiled architectures runs natively (SASS) on a GPU: a cubin for X.y runs on
+ * any X.z with z >= y (CUDA binary compatibility), so sm_86 code serves an sm_89 GPU.
+ */
+export function hasSassFor(archList: string[], computeCapability: string): boolean {
+	const [major, minor = 0] = computeCapability.split('.').map(Number);
+	return archList.some(arch => {
+		const [archMajor, archMinor = 0] = arch.split('.').map(Number);
+		return archMajor === major && archMinor <= minor;
+	});
 }
 
 /** Why the CUDA toolkit cannot target a GPU, or undefined when it can. */

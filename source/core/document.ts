@@ -1,4 +1,4 @@
-import {isMap, isNode, isPair, isScalar, LineCounter, parseDocument, type Document} from 'yaml';
+import {isMap, isNode, isPair, isScalar, parseDocument, type Document} from 'yaml';
 import {z} from 'zod';
 
 /** One validation problem, positioned in its file. */
@@ -38,10 +38,10 @@ export function formatPath(path: ReadonlyArray<PropertyKey>): string {
  * Pure: the caller reads the file and names it.
  */
 export function parseYamlDocument<T>(file: string, text: string, schema: z.ZodType<T>): DocumentResult<T> {
-	const lineCounter = new LineCounter();
 	const at = (offset: number, path = '', message = ''): DocumentIssue => {
-		const {line, col} = lineCounter.linePos(offset);
-		return {file, line, column: col, path, message};
+		const before = text.slice(0, offset);
+		const line = before.split('\n').length;
+		return {file, line, column: offset - before.lastIndexOf('\n'), path, message};
 	};
 
 	if (Buffer.byteLength(text) > maxDocumentBytes) {
@@ -52,7 +52,7 @@ export function parseYamlDocument<T>(file: string, text: string, schema: z.ZodTy
 		return {ok: false, issues: [at(text.indexOf('\uFFFD'), '', 'is not valid UTF-8; save the file as UTF-8')]};
 	}
 
-	const document = parseDocument(text, {lineCounter, uniqueKeys: true, prettyErrors: false});
+	const document = parseDocument(text, {uniqueKeys: true, prettyErrors: false});
 	const yamlProblems = [...document.errors, ...document.warnings];
 	if (yamlProblems.length > 0) {
 		return {

@@ -7,12 +7,13 @@ export const registryVariable = 'STACKWIZ_REGISTRY';
 
 /** Dockerfile strings are double-quoted; `$` would be expanded by the Dockerfile parser in LABEL and ENV. */
 export function dockerfileString(value: string): string {
-	return `"${value.replaceAll('\\', '\\\\').replaceAll('"', '\\"').replaceAll('$', '\\$').replaceAll(/[\n\r]/g, ' ')}"`;
+	return `"${value.replaceAll(/[\\"$]/g, character => `\\${character}`).replaceAll(/[\n\r]/g, ' ')}"`;
 }
 
 /** Every JSON string in a bake file is an HCL template: a literal `${` or `%{` must be doubled. */
 export function hclLiteral(value: string): string {
-	return value.replaceAll('${', '$${').replaceAll('%{', '%%{');
+	// A function replacement: in a replacement string "$$" would collapse to "$".
+	return value.replaceAll(/([$%])\{/g, (_match, sigil: string) => `${sigil}${sigil}{`);
 }
 
 function labels(node: TierNode, tree: TierTree): Array<[string, string]> {

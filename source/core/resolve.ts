@@ -1,6 +1,6 @@
 import type {AddOnCatalog, Catalog, CudaVersion, FrameworkCatalog, FrameworkVersion, Gpu, OsVersion, PythonVersion} from './catalog.js';
 import type {AddOnVersion} from './catalog-schema.js';
-import {archReason, cudaArchList, driverVerdict, gpuLabel, smName, type CompatLevel} from './compat.js';
+import {archReason, cudaArchList, driverVerdict, gpuLabel, hasSassFor, smName, type CompatLevel} from './compat.js';
 import {frameworkCompanions, type ImageRequest, type PackageRequest, type Selection} from './recipe.js';
 import {compareDotted, majorMinor, satisfies} from './versions.js';
 
@@ -143,6 +143,11 @@ function checkPair(catalog: Catalog, selection: Selection, request: ImageRequest
 		}
 	}
 
+	const missing = [!cuda.min_driver && 'minimum driver', cuda.arches.length === 0 && 'GPU architectures', cuda.os.length === 0 && 'published OS images'].filter(Boolean);
+	if (missing.length > 0) {
+		return {reason: `CUDA ${cuda.version} is listed without verified ${missing.join(', ')}, so stackwiz does not build it`};
+	}
+
 	if (os && !cuda.os.includes(os)) {
 		return {reason: `NVIDIA publishes CUDA ${cuda.version} for ${cuda.os.join(', ')}, not ${os}`};
 	}
@@ -167,7 +172,7 @@ function checkPair(catalog: Catalog, selection: Selection, request: ImageRequest
 
 	const notes: string[] = [];
 	for (const gpu of selection.gpus) {
-		if (variant.arch_list.includes(gpu.computeCapability)) {
+		if (hasSassFor(variant.arch_list, gpu.computeCapability)) {
 			continue;
 		}
 
@@ -301,7 +306,7 @@ function resolveImage(catalog: Catalog, selection: Selection, request: ImageRequ
 		}
 
 		const common = catalog.python.common
-			.map(item => chooseAddOn(item, {id: item.kind.id, range: '*'}, {...context}, selection.gpus))
+			.map(item => chooseAddOn(item, {id: item.kind.id, range: chosenFramework.requires[item.kind.id] ?? '*'}, {...context}, selection.gpus))
 			.filter((choice): choice is ChosenAddOn => !('reason' in choice));
 		const components = chooseAddOns(catalog.components, withDependencies(catalog.components, selection.components), {...context}, selection.gpus);
 		const extras = chooseAddOns(catalog.extras, request.extras.filter(extra => !isCompanion(extra.id)), {...context}, selection.gpus);

@@ -68,6 +68,8 @@ export function templateValues(catalog: Catalog, image: ResolvedImage): Template
 		'cuda.nccl': cuda.nccl,
 		'cuda.cudnn_package': cuda.cudnn?.package,
 		'cuda.cudnn_version': cuda.cudnn?.version,
+		'cuda.cudnn_pin': cuda.cudnn ? cudnnPin(cuda.cudnn, major) : undefined,
+		'cuda.nccl_pin': cuda.nccl ? `libnccl2=${cuda.nccl}+cuda${majorMinor(cuda.version)}` : undefined,
 		'cuda.require_cuda': cuda.require_cuda,
 		'python.version': python.version,
 		'python.patch': python.patch,
@@ -88,6 +90,15 @@ export function templateValues(catalog: Catalog, image: ResolvedImage): Template
 	}
 
 	return values;
+}
+
+/**
+ * The apt pin of NVIDIA's cuDNN package. cuDNN 9 versions carry their Debian revision
+ * ("libcudnn9-cuda-12=9.1.0.70-1"); cuDNN 8 versions do not, and NVIDIA's Dockerfiles append
+ * "-1+cudaX.Y" for the CUDA line the build targets, so any build of this major matches.
+ */
+function cudnnPin(cudnn: {package: string; version: string}, cudaMajor: string): string {
+	return cudnn.version.includes('-') ? `${cudnn.package}=${cudnn.version}` : `${cudnn.package}=${cudnn.version}-1+cuda${cudaMajor}.*`;
 }
 
 /** PyPI name of a framework id (torch for pytorch). */
