@@ -43,6 +43,24 @@ function commandName(argv: string[]): string | undefined {
 	return argv.find(argument => !argument.startsWith('-'));
 }
 
+/** node:util's parse errors differ between Node releases; say the same short thing on all of them. */
+function parseErrorMessage(error: Error & {code?: string}): string {
+	const option = /'(-[^']*)'/.exec(error.message)?.[1] ?? '';
+	switch (error.code) {
+		case 'ERR_PARSE_ARGS_UNKNOWN_OPTION': {
+			return `unknown option ${option}.`;
+		}
+
+		case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE': {
+			return `option ${option.split(' ')[0] ?? option} needs a value.`;
+		}
+
+		default: {
+			return `${error.message.replace(/\.$/, '')}.`;
+		}
+	}
+}
+
 /** Runs one command line and returns its exit code; never calls process.exit itself. */
 export async function run(argv: string[], io: Io, signal: AbortSignal = new AbortController().signal): Promise<number> {
 	try {
@@ -69,7 +87,7 @@ export async function run(argv: string[], io: Io, signal: AbortSignal = new Abor
 		try {
 			parsed = parseArgs({args: argv, options: command.options, allowPositionals: true, strict: true});
 		} catch (error) {
-			throw new UserError(`${(error as Error).message.replace(/\.$/, '')}.`, 'Run `stackwiz --help` for the commands and options.');
+			throw new UserError(parseErrorMessage(error as Error & {code?: string}), 'Run `stackwiz --help` for the commands and options.');
 		}
 
 		const positionals = name === undefined || name.startsWith('-') ? parsed.positionals : parsed.positionals.slice(1);

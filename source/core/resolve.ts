@@ -136,16 +136,19 @@ function withDependencies(known: Map<string, AddOnCatalog>, requests: PackageReq
 type Candidate = {framework: FrameworkVersion; cuda: CudaVersion; variant: FrameworkVersion['variants'][number]; level: CompatLevel; notes: string[]};
 
 /** Checks one (framework version, CUDA release) pair for an image; returns a candidate or the first reason it fails. */
-function checkPair(catalog: Catalog, selection: Selection, request: ImageRequest, framework: FrameworkCatalog, version: FrameworkVersion, cuda: CudaVersion, os: string | undefined): Candidate | {reason: string} {
+/** Why a (framework, CUDA) pair does not fit; range and data-gap failures are kept apart from real conflicts. */
+type PairFailure = {reason: string; outsideRange?: string; unverified?: boolean};
+
+function checkPair(catalog: Catalog, selection: Selection, request: ImageRequest, framework: FrameworkCatalog, version: FrameworkVersion, cuda: CudaVersion, os: string | undefined): Candidate | PairFailure {
 	for (const [range, where] of [[selection.cuda, 'the recipe'], [request.cuda, `image ${request.name}`]] as const) {
 		if (range && !satisfies(cuda.version, range)) {
-			return {reason: `CUDA ${cuda.version} is outside cuda "${range}" that ${where} asks for`};
+			return {reason: `CUDA ${cuda.version} is outside cuda "${range}" that ${where} asks for`, outsideRange: range};
 		}
 	}
 
 	const missing = [!cuda.min_driver && 'minimum driver', cuda.arches.length === 0 && 'GPU architectures', cuda.os.length === 0 && 'published OS images'].filter(Boolean);
 	if (missing.length > 0) {
-		return {reason: `CUDA ${cuda.version} is listed without verified ${missing.join(', ')}, so stackwiz does not build it`};
+		return {reason: `CUDA ${cuda.version} is listed without verified ${missing.join(', ')}, so stackwiz does not build it`, unverified: true};
 	}
 
 	if (os && !cuda.os.includes(os)) {
@@ -215,15 +218,15 @@ function resolveImage(catalog: Catalog, selection: Selection, request: ImageRequ
 	const problems: string[] = [];
 	const os = selection.os;
 	const frameworkVersions = framework.versions.filter(version => satisfies(version.version, request.framework.range));
-	const pairReasons = new Map<string, Map<string, string>>();
+	const pairReasons = new Map<string, Map<string, PairFailure>>();
 	const candidatesByFramework = new Map<string, Candidate[]>();
 	for (const version of framework.versions) {
-		const reasons = new Map<string, string>();
+		const reasons = new Map<string, PairFailure>();
 		const candidates: Candidate[] = [];
 		for (const cuda of catalog.cuda.versions) {
 			const verdict = checkPair(catalog, selection, request, framework, version, cuda, os);
 			if ('reason' in verdict) {
-				reasons.set(cuda.version, verdict.reason);
+				reasons.set(cuda.version, verdict);
 			} else {
 				candidates.push(verdict);
 			}
@@ -242,7 +245,7 @@ function resolveImage(catalog: Catalog, selection: Selection, request: ImageRequ
 			return {value: version.version, allowed: true};
 		}
 
-		return {value: version.version, allowed: false, reason: summarizeFramework(framework, version, pairReasons.get(version.version)!)};
+		return {value: version.version, allowed: false, reason: summarizeFramework(version, pairReasons.get(version.version)!)};
 	});
 
 	const chosenFramework = frameworkVersions.find(version => (candidatesByFramework.get(version.version) ?? []).length > 0);
@@ -254,7 +257,7 @@ function resolveImage(catalog: Catalog, selection: Selection, request: ImageRequ
 		}
 
 		const newestInRange = frameworkVersions[0];
-		const reason = newestInRange ? pairReasons.get(newestInRange.version)!.get(cuda.version)! : `no ${framework.kind.name} version matches "${request.framework.range}"`;
+		const reason = newestInRange ? pairReasons.get(newestInRange.version)!.get(cuda.version)!.reason : `no ${framework.kind.name} version matches "${request.framework.range}"`;
 		return {value: cuda.version, allowed: false, reason};
 	});
 
@@ -282,8 +285,8 @@ function resolveImage(catalog: Catalog, selection: Selection, request: ImageRequ
 	}
 
 	if (!chosenFramework) {
-		const lines = frameworkVersions.slice(0, 4).map(version => `${frameworkLabel(framework, version)}: ${summarizeFramework(framework, version, pairReasons.get(version.version)!)}`);
-		return emptyResult(`no CUDA release fits ${request.framework.id}@${request.framework.range} on ${selection.gpus.map(gpu => gpu.name).join(' + ')}:\n  ${lines.join('\n  ')}`);
+		const lines = frameworkVersions.slice(0, 4).map(version => `${frameworkLabel(framework, version)}: ${summarizeFramework(version, pairReasons.get(version.version)!)}`);
+		return emptyResult(`no CUDA release fits ${request.framework.id}@${request.framework.range} on ${selection.gpus.map(gpu => gpu.name).join(' + ')}: ${headline(pairReasons.get(frameworkVersions[0]!.version)!)}\n  ${lines.join('\n  ')}`);
 	}
 
 	const candidate = pickCandidate(candidatesByFramework.get(chosenFramework.version)!)!;
@@ -353,8 +356,9 @@ function resolveImage(catalog: Catalog, selection: Selection, request: ImageRequ
 		};
 	}
 
+	const inRangePythons = pythonChoices.filter(option => !pythonRanges.some(range => !satisfies(option.value, range)));
 	return emptyResult(allowedPythons.length === 0
-		? `no Python fits ${frameworkLabel(framework, chosenFramework)}: ${pythonChoices.map(option => `${option.value} ${option.reason ?? ''}`.trim()).join('; ')}`
+		? `no Python fits ${frameworkLabel(framework, chosenFramework)}: ${(inRangePythons.length > 0 ? inRangePythons.map(option => option.reason!) : [`python "${pythonRanges.join('", "')}" matches no Python in the catalog`]).join('; ')}`
 		: lastReason);
 }
 
@@ -381,12 +385,25 @@ function pickPreferred<T>(items: T[], key: (item: T) => string, preferred: strin
 	return orderPreferred(items, key, preferred)[0];
 }
 
-/** One line on why a framework version fits no CUDA release: the reasons for its own CUDA builds. */
-function summarizeFramework(framework: FrameworkCatalog, version: FrameworkVersion, reasons: Map<string, string>): string {
+/**
+ * The reasons that matter for CUDA releases the user did ask for, and the range that excluded
+ * the rest: `NVIDIA H100 (sm_90) needs CUDA >= 11.8; cuda "<11.8" was asked`.
+ */
+function headline(reasons: Map<string, PairFailure>): string {
+	const failures = [...reasons.values()];
+	const inRange = [...new Set(failures.filter(failure => !failure.outsideRange && !failure.unverified).map(failure => failure.reason))];
+	const ranges = [...new Set(failures.flatMap(failure => (failure.outsideRange ? [failure.outsideRange] : [])))];
+	const parts = [...inRange.slice(0, 2), ...(inRange.length > 2 ? [`${inRange.length - 2} more reasons`] : []), ...ranges.map(range => `cuda "${range}" was asked`)];
+	return parts.join('; ');
+}
+
+/** One line on why a framework version fits no CUDA release: the reason for each of its CUDA builds. */
+function summarizeFramework(version: FrameworkVersion, reasons: Map<string, PairFailure>): string {
 	const distinct: string[] = [];
 	for (const variant of version.variants) {
-		const newest = [...reasons.entries()].find(([cuda]) => majorMinor(cuda) === variant.cuda);
-		const reason = newest?.[1] ?? `the catalog has no CUDA ${variant.cuda} release`;
+		const releases = [...reasons.entries()].filter(([cuda]) => majorMinor(cuda) === variant.cuda).map(([, failure]) => failure);
+		const failure = releases.find(candidate => !candidate.outsideRange && !candidate.unverified) ?? releases.find(candidate => !candidate.outsideRange) ?? releases[0];
+		const reason = failure?.reason ?? `the catalog has no CUDA ${variant.cuda} release`;
 		if (!distinct.includes(reason)) {
 			distinct.push(reason);
 		}
