@@ -37,7 +37,7 @@ export function formatPath(path: ReadonlyArray<PropertyKey>): string {
  * Parses YAML text and validates it against a schema, keeping line:column for every problem.
  * Pure: the caller reads the file and names it.
  */
-export function parseYamlDocument<T>(file: string, text: string, schema: z.ZodType<T>): DocumentResult<T> {
+export function parseYamlDocument<T>(file: string, text: string, schema: z.ZodType<T> | ((data: unknown) => z.ZodType<T> | string)): DocumentResult<T> {
 	const at = (offset: number, path = '', message = ''): DocumentIssue => {
 		const before = text.slice(0, offset);
 		const line = before.split('\n').length;
@@ -69,7 +69,12 @@ export function parseYamlDocument<T>(file: string, text: string, schema: z.ZodTy
 		return {ok: false, issues: [at(0, '', `invalid YAML: ${firstLine((error as Error).message)}`)]};
 	}
 
-	const parsed = schema.safeParse(data);
+	const chosen = typeof schema === 'function' ? schema(data) : schema;
+	if (typeof chosen === 'string') {
+		return {ok: false, issues: [at(0, '', chosen)]};
+	}
+
+	const parsed = chosen.safeParse(data);
 	if (parsed.success) {
 		return {ok: true, value: parsed.data, locate: (path, message) => at(nodeOffset(document, [...path]), formatPath(path), message)};
 	}

@@ -23,9 +23,18 @@ export function majorOf(version: string): string {
 	return String(Number.parseInt(version.split('.')[0] ?? '0', 10));
 }
 
+const ranges = new Map<string, semver.Range | null>();
+
 /** Whether `version` satisfies a semver range written with partial versions (">=12.1", "2.3", "*"). */
 export function satisfies(version: string, range: string): boolean {
-	return semver.satisfies(toSemver(version), range, {includePrerelease: false});
+	// The resolver asks the same few ranges thousands of times per plan; parse each once.
+	let parsed = ranges.get(range);
+	if (parsed === undefined) {
+		parsed = semver.validRange(range) === null ? null : new semver.Range(range);
+		ranges.set(range, parsed);
+	}
+
+	return parsed?.test(toSemver(version)) ?? false;
 }
 
 export function isValidRange(range: string): boolean {

@@ -1,10 +1,11 @@
-import {readdir, readFile} from 'node:fs/promises';
+import {createHash} from 'node:crypto';
+import {readdir, readFile, rename, writeFile} from 'node:fs/promises';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {buildCatalog, CatalogError, type Catalog} from '../core/catalog.js';
-import {catalogFileSchemas, detectCatalogKind, type CatalogFile} from '../core/catalog-schema.js';
+import {catalogFileSchemas, detectCatalogKind, type CatalogFile, type CatalogFileKind} from '../core/catalog-schema.js';
+import type {ZodType} from 'zod';
 import {formatIssue, parseYamlDocument, type DocumentIssue, type Locate} from '../core/document.js';
-import {parse} from 'yaml';
 import {UserError} from '../errors.js';
 
 /** The catalogs shipped in the package, next to dist/. */
@@ -23,25 +24,57 @@ async function yamlFiles(directory: string): Promise<string[]> {
 
 type LoadedFile = {entry: CatalogFile; locate: Locate};
 
-async function loadFile(filePath: string, label: string): Promise<LoadedFile | DocumentIssue[]> {
-	const text = await readFile(filePath, 'utf8');
-	let kind: ReturnType<typeof detectCatalogKind>;
-	try {
-		kind = detectCatalogKind(parse(text, {maxAliasCount: 50}));
-	} catch {
-		kind = 'gpus'; // Let the positioned parse below report the YAML error.
-	}
+const notACatalog = 'is not a catalog file: expected a top-level gpus:, extras:, components: or apps: list, or a resource: with tier base, cuda, basic or framework';
 
-	if (!kind) {
-		return [{file: label, line: 1, column: 1, path: '', message: 'is not a catalog file: expected a top-level gpus:, extras:, components: or apps: list, or a resource: with tier base, cuda, basic or framework'}];
-	}
-
-	const result = parseYamlDocument(label, text, catalogFileSchemas[kind] as never);
+function parseCatalogText(text: string, label: string): LoadedFile | DocumentIssue[] {
+	let kind: CatalogFileKind | null = null;
+	const result = parseYamlDocument(label, text, data => {
+		kind = detectCatalogKind(data);
+		return kind ? catalogFileSchemas[kind] as ZodType<unknown> : notACatalog;
+	});
 	if (!result.ok) {
 		return result.issues;
 	}
 
-	return {entry: {kind, file: label, data: result.value} as CatalogFile, locate: result.locate};
+	return {entry: {kind: kind as CatalogFileKind | null, file: label, data: result.value} as unknown as CatalogFile, locate: result.locate};
+}
+
+/**
+ * Validated catalog files by the sha256 of their text, written at build time so that start-up
+ * skips YAML parsing and schema checks for files nobody edited. Any other file is parsed as usual.
+ */
+type Snapshot = Record<string, {kind: CatalogFileKind; data: unknown}>;
+const snapshotPath = fileURLToPath(new URL('../catalog-snapshot.json', import.meta.url));
+let snapshot: Promise<Snapshot> | undefined;
+const textHash = (text: string) => createHash('sha256').update(text).digest('hex');
+
+async function loadFile(filePath: string, label: string): Promise<LoadedFile | DocumentIssue[]> {
+	const text = await readFile(filePath, 'utf8');
+	snapshot ??= readFile(snapshotPath, 'utf8').then(json => JSON.parse(json) as Snapshot, () => ({}));
+	const known = (await snapshot)[textHash(text)];
+	if (known) {
+		// Positions are only needed for a semantic problem; parse again then.
+		const locate: Locate = (path, message) => (parseCatalogText(text, label) as LoadedFile).locate(path, message);
+		return {entry: {kind: known.kind, file: label, data: known.data} as CatalogFile, locate};
+	}
+
+	return parseCatalogText(text, label);
+}
+
+/** Writes the snapshot of the bundled catalogs; run by `npm run build`, fails on any catalog problem. */
+export async function writeCatalogSnapshot(): Promise<number> {
+	snapshot = Promise.resolve({});
+	await loadCatalog();
+	const entries: Snapshot = {};
+	for (const file of await yamlFiles(bundledCatalogDirectory)) {
+		const text = await readFile(file, 'utf8');
+		const parsed = parseCatalogText(text, file) as LoadedFile;
+		entries[textHash(text)] = {kind: parsed.entry.kind, data: parsed.entry.data};
+	}
+
+	await writeFile(`${snapshotPath}.tmp`, JSON.stringify(entries));
+	await rename(`${snapshotPath}.tmp`, snapshotPath);
+	return Object.keys(entries).length;
 }
 
 /**
