@@ -95,7 +95,27 @@ function positionIssue(
 		return at(offset, formatPath([...path, key]), `${known}; check the spelling (allowed keys are listed in the README)`);
 	}
 
-	return at(nodeOffset(document, path), formatPath(path), issue.message);
+	return at(nodeOffset(document, path), formatPath(path), friendlyMessage(issue, path));
+}
+
+/** zod's generic wording ("Invalid input: expected string, received undefined") in plain words. */
+function friendlyMessage(issue: z.core.$ZodIssue, path: Array<string | number>): string {
+	const match = /^Invalid input: expected (\w+), received (\w+)/.exec(issue.message);
+	if (issue.code !== 'invalid_type' || !match) {
+		return issue.message;
+	}
+
+	const [, expected = '', received = ''] = match;
+	const words: Record<string, string> = {object: 'a mapping of keys', array: 'a list', string: 'a string', number: 'a number', boolean: 'true or false', null: 'nothing', undefined: 'nothing'};
+	if (path.length === 0) {
+		return `expected a mapping of keys (name:, gpus:, images: ...), got ${words[received] ?? received}`;
+	}
+
+	if (received === 'undefined') {
+		return `${String(path.at(-1))} is required`;
+	}
+
+	return `expected ${words[expected] ?? expected}, got ${words[received] ?? received}`;
 }
 
 /** The offset of the deepest node that exists along `path` (a missing key points at its parent). */

@@ -3,12 +3,12 @@ import type {Catalog, Gpu} from './catalog.js';
 import {idString, quotedString} from './catalog-schema.js';
 import {isValidRange} from './versions.js';
 
-const rangeField = (example: string) =>
+const rangeField = (example: string, ...more: string[]) =>
 	z.string({
 		error: issue => typeof issue.input === 'number'
 			? `expected a quoted string, got the number ${String(issue.input)} (YAML reads 12.10 as 12.1); write it as "${String(issue.input)}"`
 			: `expected a version range in quotes, like "${example}"`,
-	}).refine(isValidRange, {error: `is not a version range (examples: "${example}", ">=12.1", "12.4")`});
+	}).refine(isValidRange, {error: `is not a version range (examples: ${[example, ...more].map(item => `"${item}"`).join(', ')})`});
 
 /** `pytorch@2.3`, `deepspeed`, `nlp@2024.06`: a catalog id with an optional version range. */
 const packageSpec = z.string().regex(/^[a-z0-9][a-z0-9_-]*(@[0-9A-Za-z.<>=^~*| -]+)?$/, {
@@ -25,8 +25,8 @@ const patchSchema = z.strictObject({
 const imageSchema = z.strictObject({
 	name: idString.optional(),
 	framework: packageSpec,
-	cuda: rangeField('>=12.1').optional(),
-	python: rangeField('3.11').optional(),
+	cuda: rangeField('12.4', '>=12.1', '<13').optional(),
+	python: rangeField('3.11', '>=3.10', '<3.13').optional(),
 	extras: z.array(packageSpec).default([]),
 	apps: z.array(packageSpec).default([]),
 	patch: patchSchema.optional(),
@@ -37,10 +37,10 @@ export const recipeSchema = z.strictObject({
 		.regex(/^[a-z0-9][a-z0-9-]{0,62}$/, {error: 'expected a name of lower-case letters, digits and "-", like "vision-team"'}),
 	gpus: z.array(z.string().min(1).max(80), {error: 'expected a list of GPU names, like [A100, V100]'})
 		.min(1, {error: 'name at least one GPU model, like [A100], or [auto] to detect them'}),
-	driver: z.union([z.literal('auto'), quotedString('a driver version', /^\d{3}(\.\d{1,3}){0,2}$/, '535.104.05')]).optional(),
-	cuda: rangeField('>=12.1').optional(),
+	driver: quotedString('a driver version (or auto)', /^(auto|\d{3}(\.\d{1,3}){0,2})$/, '535.104.05').optional(),
+	cuda: rangeField('12.4', '>=12.1', '<13').optional(),
 	os: z.string().regex(/^[a-z]+\d+\.\d+$/, {error: 'expected an OS like "ubuntu22.04"'}).optional(),
-	python: rangeField('3.11').optional(),
+	python: rangeField('3.11', '>=3.10', '<3.13').optional(),
 	registry: z.string().regex(/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d{1,5})?(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/, {
 		error: 'expected a registry like "registry.example.com/ml" or "127.0.0.1:5000/ml" (lower case, no scheme, no trailing slash)',
 	}).optional(),
@@ -138,7 +138,9 @@ export function recipeToSelection(catalog: Catalog, recipe: Recipe): {selection:
 				gpus.push(gpu);
 			}
 		} else {
-			problems.push({path: ['gpus', index], message: `${unknownMessage('GPU', name, catalog.gpus.map(known => known.name))} (list them with \`stackwiz gpus\`)`});
+			const close = suggest(name, catalog.gpus.flatMap(known => [known.id, known.name, ...known.aliases]));
+			const names = [...new Set(close.map(candidate => findGpu(catalog, candidate)!.name))];
+			problems.push({path: ['gpus', index], message: `unknown GPU "${name}"; ${names.length > 0 ? `did you mean ${names.join(', ')}?` : 'it is not in the catalog'} (list them with \`stackwiz gpus\`, or add it with --catalog)`});
 		}
 	}
 
@@ -146,25 +148,30 @@ export function recipeToSelection(catalog: Catalog, recipe: Recipe): {selection:
 		problems.push({path: ['os'], message: unknownMessage('OS', recipe.os, catalog.os.map(os => os.token))});
 	}
 
-	const checkPackages = (specs: string[], known: Map<string, unknown>, what: string, path: Array<string | number>) =>
-		specs.map((spec, index) => {
-			const request = parsePackageSpec(spec);
-			if (!known.has(request.id)) {
-				problems.push({path: [...path, index], message: unknownMessage(what, request.id, [...known.keys()])});
-			} else if (!isValidRange(request.range)) {
-				problems.push({path: [...path, index], message: `"${request.range}" is not a version range; write ${request.id}@2.3 or ${request.id}@">=2.1"`});
-			}
+	const checkPackage = (spec: string, known: Map<string, unknown>, what: string, path: Array<string | number>) => {
+		const request = parsePackageSpec(spec);
+		const entry = known.get(request.id) as {hostOnly?: boolean; hostOnlyReason?: string; kind?: {name: string}} | undefined;
+		if (!entry) {
+			problems.push({path, message: unknownMessage(what, request.id, [...known.keys()])});
+		} else if (!isValidRange(request.range)) {
+			problems.push({path, message: `"${request.range}" is not a version range; write ${request.id}@2.3 or ${request.id}@">=2.1"`});
+		} else if (entry.hostOnly) {
+			problems.push({path, message: `${entry.kind?.name ?? request.id} cannot go into an image: ${(entry.hostOnlyReason ?? 'it belongs on the host').replace(/\.$/, '')}; remove it from ${what === 'component' ? 'components' : 'the recipe'}`});
+		}
 
-			return request;
-		});
+		return request;
+	};
+
+	const checkPackages = (specs: string[], known: Map<string, unknown>, what: string, path: Array<string | number>) =>
+		specs.map((spec, index) => checkPackage(spec, known, what, [...path, index]));
 
 	const names = new Map<string, number>();
 	const images: ImageRequest[] = recipe.images.map((image, index) => {
 		const path = ['images', index];
-		const [framework] = checkPackages([image.framework], catalog.frameworks, 'framework', [...path, 'framework']);
-		const extras = checkPackages(image.extras, withBundledExtras(catalog, framework!.id), 'extra', [...path, 'extras']);
+		const framework = checkPackage(image.framework, catalog.frameworks, 'framework', [...path, 'framework']);
+		const extras = checkPackages(image.extras, withBundledExtras(catalog, framework.id), 'extra', [...path, 'extras']);
 		const apps = checkPackages(image.apps, catalog.apps, 'app', [...path, 'apps']);
-		const name = image.name ?? defaultImageName(framework!);
+		const name = image.name ?? defaultImageName(framework);
 		const first = names.get(name);
 		if (first === undefined) {
 			names.set(name, index);
@@ -174,7 +181,7 @@ export function recipeToSelection(catalog: Catalog, recipe: Recipe): {selection:
 
 		return {
 			name,
-			framework: framework!,
+			framework,
 			...(image.cuda ? {cuda: image.cuda} : {}),
 			...(image.python ? {python: image.python} : {}),
 			extras,

@@ -137,7 +137,7 @@ type Candidate = {framework: FrameworkVersion; cuda: CudaVersion; variant: Frame
 
 /** Checks one (framework version, CUDA release) pair for an image; returns a candidate or the first reason it fails. */
 /** Why a (framework, CUDA) pair does not fit; range and data-gap failures are kept apart from real conflicts. */
-type PairFailure = {reason: string; outsideRange?: string; unverified?: boolean};
+type PairFailure = {reason: string; outsideRange?: string; unverified?: boolean; noBuild?: boolean};
 
 function checkPair(catalog: Catalog, selection: Selection, request: ImageRequest, framework: FrameworkCatalog, version: FrameworkVersion, cuda: CudaVersion, os: string | undefined): Candidate | PairFailure {
 	for (const [range, where] of [[selection.cuda, 'the recipe'], [request.cuda, `image ${request.name}`]] as const) {
@@ -170,7 +170,7 @@ function checkPair(catalog: Catalog, selection: Selection, request: ImageRequest
 	const label = frameworkLabel(framework, version);
 	const variant = version.variants.find(candidate => candidate.cuda === majorMinor(cuda.version));
 	if (!variant) {
-		return {reason: `${label} has no CUDA ${majorMinor(cuda.version)} build (it ships ${version.variants.map(candidate => cuTag(candidate.cuda)).join(', ')})`};
+		return {reason: `${label} has no CUDA ${majorMinor(cuda.version)} build (it ships ${version.variants.map(candidate => cuTag(candidate.cuda)).join(', ')})`, noBuild: true};
 	}
 
 	const notes: string[] = [];
@@ -285,8 +285,13 @@ function resolveImage(catalog: Catalog, selection: Selection, request: ImageRequ
 	}
 
 	if (!chosenFramework) {
-		const lines = frameworkVersions.slice(0, 4).map(version => `${frameworkLabel(framework, version)}: ${summarizeFramework(version, pairReasons.get(version.version)!)}`);
-		return emptyResult(`no CUDA release fits ${request.framework.id}@${request.framework.range} on ${selection.gpus.map(gpu => gpu.name).join(' + ')}: ${headline(pairReasons.get(frameworkVersions[0]!.version)!)}\n  ${lines.join('\n  ')}`);
+		// Per-version details only where they say more than the range the user asked for.
+		const summary = headline(pairReasons.get(frameworkVersions[0]!.version)!);
+		const lines = frameworkVersions.slice(0, 4)
+			.map(version => ({version, reasons: variantReasons(version, pairReasons.get(version.version)!)}))
+			.filter(({reasons}) => reasons.some(reason => !summary.includes(reason)))
+			.map(({version, reasons}) => `\n  ${frameworkLabel(framework, version)}: ${reasons.slice(0, 2).join('; ')}${reasons.length > 2 ? ` (+${reasons.length - 2} more)` : ''}`);
+		return emptyResult(`no CUDA release fits ${request.framework.id}@${request.framework.range} on ${selection.gpus.map(gpu => gpu.name).join(' + ')}: ${summary}${lines.join('')}`);
 	}
 
 	const candidate = pickCandidate(candidatesByFramework.get(chosenFramework.version)!)!;
@@ -318,11 +323,6 @@ function resolveImage(catalog: Catalog, selection: Selection, request: ImageRequ
 		if (failure) {
 			lastReason ||= `with Python ${python.version}: ${failure.reason}`;
 			continue;
-		}
-
-		const hostOnly = (components as ChosenAddOn[]).find(component => component.catalog.hostOnly);
-		if (hostOnly) {
-			return emptyResult(`${hostOnly.catalog.kind.name} cannot go into an image: ${hostOnly.catalog.hostOnlyReason ?? 'it is installed on the host'}; remove it from components`);
 		}
 
 		const chosenExtras = extras as ChosenAddOn[];
@@ -391,22 +391,37 @@ function pickPreferred<T>(items: T[], key: (item: T) => string, preferred: strin
  */
 function headline(reasons: Map<string, PairFailure>): string {
 	const failures = [...reasons.values()];
-	const inRange = [...new Set(failures.filter(failure => !failure.outsideRange && !failure.unverified).map(failure => failure.reason))];
+	const real = failures.filter(failure => !failure.outsideRange && !failure.unverified);
+	const conflicts = real.some(failure => !failure.noBuild) ? real.filter(failure => !failure.noBuild) : real;
+	const inRange = [...new Set(conflicts.map(failure => failure.reason))];
 	const ranges = [...new Set(failures.flatMap(failure => (failure.outsideRange ? [failure.outsideRange] : [])))];
 	const parts = [...inRange.slice(0, 2), ...(inRange.length > 2 ? [`${inRange.length - 2} more reasons`] : []), ...ranges.map(range => `cuda "${range}" was asked`)];
 	return parts.join('; ');
 }
 
-/** One line on why a framework version fits no CUDA release: the reason for each of its CUDA builds. */
-function summarizeFramework(version: FrameworkVersion, reasons: Map<string, PairFailure>): string {
+/**
+ * Why each CUDA build of a framework version fails, one reason per build: the conflict for its
+ * newest release inside the asked range; builds the range excludes entirely say nothing new.
+ */
+function variantReasons(version: FrameworkVersion, reasons: Map<string, PairFailure>): string[] {
 	const distinct: string[] = [];
 	for (const variant of version.variants) {
 		const releases = [...reasons.entries()].filter(([cuda]) => majorMinor(cuda) === variant.cuda).map(([, failure]) => failure);
-		const failure = releases.find(candidate => !candidate.outsideRange && !candidate.unverified) ?? releases.find(candidate => !candidate.outsideRange) ?? releases[0];
-		const reason = failure?.reason ?? `the catalog has no CUDA ${variant.cuda} release`;
-		if (!distinct.includes(reason)) {
+		const failure = releases.find(candidate => !candidate.outsideRange && !candidate.unverified);
+		const reason = failure?.reason ?? (releases.length === 0 ? `the catalog has no CUDA ${variant.cuda} release` : undefined);
+		if (reason && !distinct.includes(reason)) {
 			distinct.push(reason);
 		}
+	}
+
+	return distinct;
+}
+
+/** One line on why a framework version fits no CUDA release. */
+function summarizeFramework(version: FrameworkVersion, reasons: Map<string, PairFailure>): string {
+	const distinct = variantReasons(version, reasons);
+	if (distinct.length === 0) {
+		return headline(reasons);
 	}
 
 	return distinct.slice(0, 2).join('; ') + (distinct.length > 2 ? ` (+${distinct.length - 2} more)` : '');

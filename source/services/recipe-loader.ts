@@ -58,7 +58,7 @@ export async function loadRecipe(file: string, catalog: Catalog, detectHost?: ()
 
 	const {selection, problems} = recipeToSelection(catalog, recipe);
 	if (problems.length > 0) {
-		throw new UserError(problems.map(problem => formatIssue(parsed.locate(problem.path, problem.message))).join('\n'), 'Fix the recipe lines above; `stackwiz gpus` lists the GPU names stackwiz knows.');
+		throw new UserError(problems.map(problem => formatIssue(parsed.locate(problem.path, problem.message))).join('\n'), 'Fix the recipe lines above; `stackwiz gpus` lists the known GPUs, and the README the recipe keys.');
 	}
 
 	return selection;
