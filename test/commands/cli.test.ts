@@ -58,7 +58,7 @@ describe('bin/stackwiz.js', () => {
 		await writeFile(recipe, 'name: g\ngpus: [A10O]\nimages: [{framework: pytorch}]\n');
 		const result = runCli(['plan', recipe, ...e2eCatalog]);
 		expect(result.code).toBe(2);
-		expect(result.stderr).toBe(`stackwiz: ${recipe}:2:8 gpus[0]: unknown GPU "A10O"; did you mean A100, V100? (list them with \`stackwiz gpus\`)\nFix the recipe lines above; \`stackwiz gpus\` lists the GPU names stackwiz knows.\n`);
+		expect(result.stderr).toBe(`stackwiz: ${recipe}:2:8 gpus[0]: unknown GPU "A10O"; did you mean A100, V100? (list them with \`stackwiz gpus\`, or add it with --catalog)\nFix the recipe lines above; \`stackwiz gpus\` lists the known GPUs, and the README the recipe keys.\n`);
 	});
 
 	test('an unsatisfiable recipe explains why and exits 2', async () => {
