@@ -133,13 +133,18 @@ function withDependencies(known: Map<string, AddOnCatalog>, requests: PackageReq
 	return ordered;
 }
 
-type Candidate = {framework: FrameworkVersion; cuda: CudaVersion; variant: FrameworkVersion['variants'][number]; level: CompatLevel; notes: string[]};
-
-/** Checks one (framework version, CUDA release) pair for an image; returns a candidate or the first reason it fails. */
 /** Why a (framework, CUDA) pair does not fit; range and data-gap failures are kept apart from real conflicts. */
 type PairFailure = {reason: string; outsideRange?: string; unverified?: boolean; noBuild?: boolean};
 
-function checkPair(catalog: Catalog, selection: Selection, request: ImageRequest, framework: FrameworkCatalog, version: FrameworkVersion, cuda: CudaVersion, os: string | undefined): Candidate | PairFailure {
+type Candidate = {framework: FrameworkVersion; cuda: CudaVersion; variant: FrameworkVersion['variants'][number]; level: CompatLevel; notes: string[]};
+
+type ReleaseVerdict = {ok: true; level: CompatLevel} | (PairFailure & {ok?: false});
+
+/**
+ * The checks on a CUDA release that do not depend on the framework version: the asked ranges,
+ * verified data, the OS, every GPU's architecture and the node driver.
+ */
+function checkRelease(catalog: Catalog, selection: Selection, request: ImageRequest, cuda: CudaVersion): ReleaseVerdict {
 	for (const [range, where] of [[selection.cuda, 'the recipe'], [request.cuda, `image ${request.name}`]] as const) {
 		if (range && !satisfies(cuda.version, range)) {
 			return {reason: `CUDA ${cuda.version} is outside cuda "${range}" that ${where} asks for`, outsideRange: range};
@@ -151,8 +156,8 @@ function checkPair(catalog: Catalog, selection: Selection, request: ImageRequest
 		return {reason: `CUDA ${cuda.version} is listed without verified ${missing.join(', ')}, so stackwiz does not build it`, unverified: true};
 	}
 
-	if (os && !cuda.os.includes(os)) {
-		return {reason: `NVIDIA publishes CUDA ${cuda.version} for ${cuda.os.join(', ')}, not ${os}`};
+	if (selection.os && !cuda.os.includes(selection.os)) {
+		return {reason: `NVIDIA publishes CUDA ${cuda.version} for ${cuda.os.join(', ')}, not ${selection.os}`};
 	}
 
 	for (const gpu of selection.gpus) {
@@ -163,10 +168,11 @@ function checkPair(catalog: Catalog, selection: Selection, request: ImageRequest
 	}
 
 	const driver = driverVerdict(catalog, cuda, selection.driver, selection.gpus);
-	if (!driver.ok) {
-		return {reason: driver.reason};
-	}
+	return driver.ok ? {ok: true, level: driver.level} : {reason: driver.reason};
+}
 
+/** The checks that depend on the framework version: a wheel build for the CUDA line, kernels for every GPU, the extras. */
+function checkFramework(catalog: Catalog, selection: Selection, request: ImageRequest, framework: FrameworkCatalog, version: FrameworkVersion, cuda: CudaVersion, level: CompatLevel): Candidate | PairFailure {
 	const label = frameworkLabel(framework, version);
 	const variant = version.variants.find(candidate => candidate.cuda === majorMinor(cuda.version));
 	if (!variant) {
@@ -184,7 +190,7 @@ function checkPair(catalog: Catalog, selection: Selection, request: ImageRequest
 			return {reason: `${label} ${cuTag(variant.cuda)} wheels carry no kernels for ${gpuLabel(gpu)} (they ship ${variant.arch_list.map(smName).join(' ')})`};
 		}
 
-		if (driver.level === 'minor-version') {
+		if (level === 'minor-version') {
 			return {reason: `${gpuLabel(gpu)} would need JIT of ${label}'s PTX, which minor-version compatibility cannot do; use a driver >= ${cuda.min_driver}`};
 		}
 
@@ -197,7 +203,24 @@ function checkPair(catalog: Catalog, selection: Selection, request: ImageRequest
 		return extras;
 	}
 
-	return {framework: version, cuda, variant, level: driver.level, notes};
+	return {framework: version, cuda, variant, level, notes};
+}
+
+/** CUDA releases by their major.minor line, newest first; built once per catalog. */
+const linesByCatalog = new WeakMap<Catalog, Map<string, CudaVersion[]>>();
+function releaseLines(catalog: Catalog): Map<string, CudaVersion[]> {
+	let lines = linesByCatalog.get(catalog);
+	if (!lines) {
+		lines = new Map();
+		for (const cuda of catalog.cuda.versions) {
+			const line = majorMinor(cuda.version);
+			lines.set(line, [...lines.get(line) ?? [], cuda]);
+		}
+
+		linesByCatalog.set(catalog, lines);
+	}
+
+	return lines;
 }
 
 /** cuDNN's version without the Debian revision ("9.1.0.70" of "9.1.0.70-1"). */
@@ -213,52 +236,98 @@ function pickCandidate(candidates: Candidate[]): Candidate | undefined {
 	return best.find(candidate => candidate.variant.cuda === candidate.framework.default_cuda) ?? best[0];
 }
 
-function resolveImage(catalog: Catalog, selection: Selection, request: ImageRequest, preferences: Preferences): ImageResolution {
+/** Release verdicts by the image's own cuda range: images of one selection share them. */
+type ReleaseCache = Map<string, Map<CudaVersion, ReleaseVerdict>>;
+
+function resolveImage(catalog: Catalog, selection: Selection, request: ImageRequest, preferences: Preferences, releaseCache: ReleaseCache = new Map()): ImageResolution {
 	const framework = catalog.frameworks.get(request.framework.id)!;
 	const problems: string[] = [];
 	const os = selection.os;
 	const frameworkVersions = framework.versions.filter(version => satisfies(version.version, request.framework.range));
-	const pairReasons = new Map<string, Map<string, PairFailure>>();
-	const candidatesByFramework = new Map<string, Candidate[]>();
-	for (const version of framework.versions) {
-		const reasons = new Map<string, PairFailure>();
-		const candidates: Candidate[] = [];
-		for (const cuda of catalog.cuda.versions) {
-			const verdict = checkPair(catalog, selection, request, framework, version, cuda, os);
-			if ('reason' in verdict) {
-				reasons.set(cuda.version, verdict);
-			} else {
-				candidates.push(verdict);
-			}
+	const lines = releaseLines(catalog);
+	let releaseVerdicts = releaseCache.get(request.cuda ?? '');
+	if (!releaseVerdicts) {
+		releaseVerdicts = new Map(catalog.cuda.versions.map(cuda => [cuda, checkRelease(catalog, selection, request, cuda)]));
+		releaseCache.set(request.cuda ?? '', releaseVerdicts);
+	}
+
+	// Pairs are checked lazily and once: the work grows with releases + framework versions, not their product.
+	const pairs = new Map<string, Candidate | PairFailure>();
+	const pair = (version: FrameworkVersion, cuda: CudaVersion): Candidate | PairFailure => {
+		const key = `${version.version} ${cuda.version}`;
+		let verdict = pairs.get(key);
+		if (!verdict) {
+			const release = releaseVerdicts.get(cuda)!;
+			verdict = release.ok ? checkFramework(catalog, selection, request, framework, version, cuda, release.level) : release;
+			pairs.set(key, verdict);
 		}
 
-		pairReasons.set(version.version, reasons);
-		candidatesByFramework.set(version.version, candidates);
-	}
+		return verdict;
+	};
+
+	/** Per CUDA build of a version: its best release (native first, then newest). */
+	const candidateCache = new Map<FrameworkVersion, Candidate[]>();
+	const candidatesFor = (version: FrameworkVersion): Candidate[] => {
+		let candidates = candidateCache.get(version);
+		if (!candidates) {
+			candidates = [];
+			for (const variant of version.variants) {
+				let best: Candidate | undefined;
+				for (const cuda of lines.get(variant.cuda) ?? []) {
+					const verdict = pair(version, cuda);
+					if (!('reason' in verdict) && (!best || levelRank[verdict.level] < levelRank[best.level])) {
+						best = verdict;
+						if (verdict.level === 'native') {
+							break;
+						}
+					}
+				}
+
+				if (best) {
+					candidates.push(best);
+				}
+			}
+
+			candidateCache.set(version, candidates);
+		}
+
+		return candidates;
+	};
+
+	/** Why each release fails for one framework version (for summaries). */
+	const failuresFor = (version: FrameworkVersion) => new Map(catalog.cuda.versions.flatMap(cuda => {
+		const verdict = pair(version, cuda);
+		return 'reason' in verdict ? [[cuda.version, verdict] as const] : [];
+	}));
 
 	const frameworkOptions: Option[] = framework.versions.map(version => {
 		if (!satisfies(version.version, request.framework.range)) {
 			return {value: version.version, allowed: false, reason: `outside ${framework.kind.id}@${request.framework.range} asked`};
 		}
 
-		if ((candidatesByFramework.get(version.version) ?? []).length > 0) {
-			return {value: version.version, allowed: true};
-		}
-
-		return {value: version.version, allowed: false, reason: summarizeFramework(version, pairReasons.get(version.version)!)};
+		return candidatesFor(version).length > 0
+			? {value: version.version, allowed: true}
+			: {value: version.version, allowed: false, reason: summarizeFramework(version, variantFailures(version, lines, pair))};
 	});
 
-	const chosenFramework = frameworkVersions.find(version => (candidatesByFramework.get(version.version) ?? []).length > 0);
+	const chosenFramework = frameworkVersions.find(version => candidatesFor(version).length > 0);
+	const newestInRange = frameworkVersions[0];
 	const cudaOptions: Option[] = catalog.cuda.versions.map(cuda => {
-		const candidates = frameworkVersions.flatMap(version => candidatesByFramework.get(version.version)!.filter(candidate => candidate.cuda === cuda));
-		if (candidates.length > 0) {
-			const level = candidates[0]!.level;
-			return {value: cuda.version, allowed: true, ...(level === 'native' ? {} : {note: `${level} compatibility`})};
+		const release = releaseVerdicts.get(cuda)!;
+		if (!release.ok) {
+			return {value: cuda.version, allowed: false, reason: release.reason};
 		}
 
-		const newestInRange = frameworkVersions[0];
-		const reason = newestInRange ? pairReasons.get(newestInRange.version)!.get(cuda.version)!.reason : `no ${framework.kind.name} version matches "${request.framework.range}"`;
-		return {value: cuda.version, allowed: false, reason};
+		const line = majorMinor(cuda.version);
+		const builders = frameworkVersions.filter(version => version.variants.some(variant => variant.cuda === line));
+		const fits = builders.find(version => !('reason' in pair(version, cuda)));
+		if (fits) {
+			return {value: cuda.version, allowed: true, ...(release.level === 'native' ? {} : {note: `${release.level} compatibility`})};
+		}
+
+		const explainer = builders[0] ?? newestInRange;
+		const verdict = explainer ? pair(explainer, cuda) : undefined;
+		return {value: cuda.version, allowed: false, reason: verdict && 'reason' in verdict ? verdict.reason : `no ${framework.kind.name} version matches "${request.framework.range}"`};
 	});
 
 	const pythonRanges = [selection.python, request.python].filter((range): range is string => Boolean(range));
@@ -286,15 +355,15 @@ function resolveImage(catalog: Catalog, selection: Selection, request: ImageRequ
 
 	if (!chosenFramework) {
 		// Per-version details only where they say more than the range the user asked for.
-		const summary = headline(pairReasons.get(frameworkVersions[0]!.version)!);
-		const lines = frameworkVersions.slice(0, 4)
-			.map(version => ({version, reasons: variantReasons(version, pairReasons.get(version.version)!)}))
+		const summary = headline(failuresFor(frameworkVersions[0]!));
+		const details = frameworkVersions.slice(0, 4)
+			.map(version => ({version, reasons: variantFailures(version, lines, pair)}))
 			.filter(({reasons}) => reasons.some(reason => !summary.includes(reason)))
 			.map(({version, reasons}) => `\n  ${frameworkLabel(framework, version)}: ${reasons.slice(0, 2).join('; ')}${reasons.length > 2 ? ` (+${reasons.length - 2} more)` : ''}`);
-		return emptyResult(`no CUDA release fits ${request.framework.id}@${request.framework.range} on ${selection.gpus.map(gpu => gpu.name).join(' + ')}: ${summary}${lines.join('')}`);
+		return emptyResult(`no CUDA release fits ${request.framework.id}@${request.framework.range} on ${selection.gpus.map(gpu => gpu.name).join(' + ')}: ${summary}${details.join('')}`);
 	}
 
-	const candidate = pickCandidate(candidatesByFramework.get(chosenFramework.version)!)!;
+	const candidate = pickCandidate(candidatesFor(chosenFramework))!;
 	const pythonChoices = pythonOptions(chosenFramework);
 	const allowedPythons = catalog.python.versions.filter(python => pythonChoices.find(option => option.value === python.version)?.allowed);
 	const osChoices = osOptions(catalog, candidate.cuda, os);
@@ -403,12 +472,19 @@ function headline(reasons: Map<string, PairFailure>): string {
  * Why each CUDA build of a framework version fails, one reason per build: the conflict for its
  * newest release inside the asked range; builds the range excludes entirely say nothing new.
  */
-function variantReasons(version: FrameworkVersion, reasons: Map<string, PairFailure>): string[] {
+function variantFailures(version: FrameworkVersion, lines: Map<string, CudaVersion[]>, pair: (version: FrameworkVersion, cuda: CudaVersion) => Candidate | PairFailure): string[] {
 	const distinct: string[] = [];
 	for (const variant of version.variants) {
-		const releases = [...reasons.entries()].filter(([cuda]) => majorMinor(cuda) === variant.cuda).map(([, failure]) => failure);
-		const failure = releases.find(candidate => !candidate.outsideRange && !candidate.unverified);
-		const reason = failure?.reason ?? (releases.length === 0 ? `the catalog has no CUDA ${variant.cuda} release` : undefined);
+		const releases = lines.get(variant.cuda) ?? [];
+		let reason: string | undefined = releases.length === 0 ? `the catalog has no CUDA ${variant.cuda} release` : undefined;
+		for (const cuda of releases) {
+			const verdict = pair(version, cuda);
+			if ('reason' in verdict && !verdict.outsideRange && !verdict.unverified) {
+				reason = verdict.reason;
+				break;
+			}
+		}
+
 		if (reason && !distinct.includes(reason)) {
 			distinct.push(reason);
 		}
@@ -418,13 +494,12 @@ function variantReasons(version: FrameworkVersion, reasons: Map<string, PairFail
 }
 
 /** One line on why a framework version fits no CUDA release. */
-function summarizeFramework(version: FrameworkVersion, reasons: Map<string, PairFailure>): string {
-	const distinct = variantReasons(version, reasons);
-	if (distinct.length === 0) {
-		return headline(reasons);
+function summarizeFramework(version: FrameworkVersion, reasons: string[]): string {
+	if (reasons.length === 0) {
+		return `the asked CUDA range excludes every ${version.variants.map(variant => cuTag(variant.cuda)).join(', ')} build`;
 	}
 
-	return distinct.slice(0, 2).join('; ') + (distinct.length > 2 ? ` (+${distinct.length - 2} more)` : '');
+	return reasons.slice(0, 2).join('; ') + (reasons.length > 2 ? ` (+${reasons.length - 2} more)` : '');
 }
 
 /**
@@ -433,13 +508,16 @@ function summarizeFramework(version: FrameworkVersion, reasons: Map<string, Pair
  * common OS and Python so their lower tiers can be shared.
  */
 export function resolveSelection(catalog: Catalog, selection: Selection): Resolution {
-	const first = selection.images.map(request => resolveImage(catalog, selection, request, {}));
-	const resolved = first.map(image => image.resolved).filter((image): image is ResolvedImage => Boolean(image));
+	const releaseCache: ReleaseCache = new Map();
+	const first = selection.images.map(request => resolveImage(catalog, selection, request, {}, releaseCache));
 	const preferences: Preferences = {
 		os: commonChoice(first.map(image => image.options.os)),
 		python: commonChoice(first.map(image => image.options.python)),
 	};
-	const images = resolved.length > 1 ? selection.images.map(request => resolveImage(catalog, selection, request, preferences)) : first;
+	// Only images that chose differently from the common preference are resolved again.
+	const images = first.map((image, index) => image.resolved && (image.resolved.os.token !== (preferences.os ?? image.resolved.os.token) || image.resolved.python.version !== (preferences.python ?? image.resolved.python.version))
+		? resolveImage(catalog, selection, selection.images[index]!, preferences, releaseCache)
+		: image);
 	return {selection, images, ok: images.every(image => image.resolved)};
 }
 

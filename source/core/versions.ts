@@ -5,6 +5,20 @@ import semver from 'semver';
  * Leading zeros ("22.04") are dropped so Ubuntu and driver-style numbers compare numerically.
  */
 export function toSemver(version: string): string {
+	let converted = semverCache.get(version);
+	if (converted === undefined) {
+		converted = convertToSemver(version);
+		semverCache.set(version, converted);
+	}
+
+	return converted;
+}
+
+/** Versions repeat across thousands of checks per plan; convert each once. */
+const semverCache = new Map<string, string>();
+const majorMinorCache = new Map<string, string>();
+
+function convertToSemver(version: string): string {
 	const parts = version.split('.').slice(0, 3).map(part => String(Number.parseInt(part, 10)));
 	while (parts.length < 3) {
 		parts.push('0');
@@ -15,8 +29,14 @@ export function toSemver(version: string): string {
 
 /** The "12.4" of "12.4.1". */
 export function majorMinor(version: string): string {
-	const [major = '0', minor = '0'] = version.split('.');
-	return `${Number.parseInt(major, 10)}.${Number.parseInt(minor, 10)}`;
+	let line = majorMinorCache.get(version);
+	if (line === undefined) {
+		const [major = '0', minor = '0'] = version.split('.');
+		line = `${Number.parseInt(major, 10)}.${Number.parseInt(minor, 10)}`;
+		majorMinorCache.set(version, line);
+	}
+
+	return line;
 }
 
 export function majorOf(version: string): string {
