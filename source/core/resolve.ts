@@ -254,16 +254,26 @@ function resolveImage(catalog: Catalog, selection: Selection, request: ImageRequ
 	// Pairs are checked lazily and once: the work grows with releases + framework versions, not their product.
 	const pairs = new Map<string, Candidate | PairFailure>();
 	const pair = (version: FrameworkVersion, cuda: CudaVersion): Candidate | PairFailure => {
+		const release = releaseVerdicts.get(cuda)!;
+		if (!release.ok) {
+			return release;
+		}
+
 		const key = `${version.version} ${cuda.version}`;
 		let verdict = pairs.get(key);
 		if (!verdict) {
-			const release = releaseVerdicts.get(cuda)!;
-			verdict = release.ok ? checkFramework(catalog, selection, request, framework, version, cuda, release.level) : release;
+			verdict = checkFramework(catalog, selection, request, framework, version, cuda, release.level);
 			pairs.set(key, verdict);
 		}
 
 		return verdict;
 	};
+
+	/** Per CUDA line, the releases that pass every release-level check, newest first. */
+	const passingLines = new Map<string, CudaVersion[]>();
+	for (const [line, releases] of lines) {
+		passingLines.set(line, releases.filter(cuda => releaseVerdicts.get(cuda)!.ok));
+	}
 
 	/** Per CUDA build of a version: its best release (native first, then newest). */
 	const candidateCache = new Map<FrameworkVersion, Candidate[]>();
@@ -273,7 +283,7 @@ function resolveImage(catalog: Catalog, selection: Selection, request: ImageRequ
 			candidates = [];
 			for (const variant of version.variants) {
 				let best: Candidate | undefined;
-				for (const cuda of lines.get(variant.cuda) ?? []) {
+				for (const cuda of passingLines.get(variant.cuda) ?? []) {
 					const verdict = pair(version, cuda);
 					if (!('reason' in verdict) && (!best || levelRank[verdict.level] < levelRank[best.level])) {
 						best = verdict;
@@ -312,14 +322,20 @@ function resolveImage(catalog: Catalog, selection: Selection, request: ImageRequ
 
 	const chosenFramework = frameworkVersions.find(version => candidatesFor(version).length > 0);
 	const newestInRange = frameworkVersions[0];
+	const buildersByLine = new Map<string, FrameworkVersion[]>();
+	for (const version of frameworkVersions) {
+		for (const variant of version.variants) {
+			buildersByLine.set(variant.cuda, [...buildersByLine.get(variant.cuda) ?? [], version]);
+		}
+	}
+
 	const cudaOptions: Option[] = catalog.cuda.versions.map(cuda => {
 		const release = releaseVerdicts.get(cuda)!;
 		if (!release.ok) {
 			return {value: cuda.version, allowed: false, reason: release.reason};
 		}
 
-		const line = majorMinor(cuda.version);
-		const builders = frameworkVersions.filter(version => version.variants.some(variant => variant.cuda === line));
+		const builders = buildersByLine.get(majorMinor(cuda.version)) ?? [];
 		const fits = builders.find(version => !('reason' in pair(version, cuda)));
 		if (fits) {
 			return {value: cuda.version, allowed: true, ...(release.level === 'native' ? {} : {note: `${release.level} compatibility`})};

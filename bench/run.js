@@ -1,0 +1,24 @@
+// `npm run bench [-- --quick] [-- --only NAME]`: runs the benchmarks, writes bench/results/<name>.json
+// and .md. Benchmarks are never part of the test run.
+import {parseArgs} from 'node:util';
+import {runPlannerBench} from './planner.js';
+import {runStartupBench} from './startup.js';
+
+const {values} = parseArgs({options: {quick: {type: 'boolean'}, only: {type: 'string', multiple: true}}});
+const benches = {planner: runPlannerBench, startup: runStartupBench};
+const selected = values.only ?? Object.keys(benches);
+for (const name of selected) {
+	const bench = benches[name];
+	if (!bench) {
+		console.error(`unknown benchmark "${name}"; choose from ${Object.keys(benches).join(', ')}`);
+		process.exitCode = 2;
+		break;
+	}
+
+	console.error(`bench ${name}...`);
+	const result = await bench({quick: Boolean(values.quick)});
+	console.log(`\n## ${name}\n`);
+	for (const row of result.rows) {
+		console.log(JSON.stringify(row));
+	}
+}
