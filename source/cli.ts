@@ -6,10 +6,13 @@ import {exitCodes, formatUserError, UserError} from './errors.js';
 const usage = `stackwiz: plan, build and push pinned tiers of GPU training images
 
 Usage
-  stackwiz                                       interactive wizard (needs a terminal)
+  stackwiz [--catalog DIR]                       interactive wizard (needs a terminal; writes a recipe)
   stackwiz --non-interactive RECIPE [options]    build the recipe's images (CI, scripts)
   stackwiz plan RECIPE [--json]                  resolve and show the tier tree; writes nothing
+  stackwiz plan RECIPE --host [--json]           also say which images would start on this host
   stackwiz gpus [--json]                         list the GPU models stackwiz knows
+  stackwiz doctor [--json]                       check GPUs, driver, Docker, NVIDIA Container Toolkit, buildx (exits 0)
+  stackwiz verify IMAGE [--cpu] [--json]         check an image here, on the GPU where there is one (exit 1: a check failed)
 
 Options
   --dry-run          write the Dockerfiles and docker-bake.json and print the bake command; build nothing
@@ -26,6 +29,8 @@ Exit codes: 0 ok, 1 build failed, 2 bad input / unsatisfiable / missing prerequi
 const commands: Record<string, () => Promise<Command>> = {
 	plan: async () => (await import('./commands/plan.js')).planCommand,
 	gpus: async () => (await import('./commands/gpus.js')).gpusCommand,
+	doctor: async () => (await import('./commands/doctor.js')).doctorCommand,
+	verify: async () => (await import('./commands/verify.js')).verifyCommand,
 	'--non-interactive': async () => (await import('./commands/non-interactive.js')).nonInteractiveCommand,
 };
 
@@ -34,13 +39,25 @@ function packageVersion(): string {
 	return (JSON.parse(readFileSync(file, 'utf8')) as {version: string}).version;
 }
 
+/** Options whose value may follow as the next word, which is then not a command (`stackwiz --catalog DIR`). */
+const valueOptions = new Set(['--catalog', '--out', '--builder']);
+
 /** The subcommand a command line names: `--non-interactive` anywhere, else the first word. */
 function commandName(argv: string[]): string | undefined {
 	if (argv.includes('--non-interactive')) {
 		return '--non-interactive';
 	}
 
-	return argv.find(argument => !argument.startsWith('-'));
+	for (let index = 0; index < argv.length; index++) {
+		const argument = argv[index]!;
+		if (valueOptions.has(argument)) {
+			index++;
+		} else if (!argument.startsWith('-')) {
+			return argument;
+		}
+	}
+
+	return undefined;
 }
 
 /** node:util's parse errors differ between Node releases; say the same short thing on all of them. */
