@@ -82,6 +82,8 @@ const osFile = z.strictObject({
 		system_python: versionString.optional(),
 		apt_repo: z.string().regex(/^[a-z0-9]+$/).optional(),
 		toolchain: z.array(aptPackage).default([]),
+		/** SHELL of every tier built on this OS (it is kept in the image config), e.g. bash with pipefail. */
+		shell: z.array(z.string().regex(/^[A-Za-z0-9/._=-]+$/, {error: 'expected a shell word like "/bin/bash" or "-c"'})).min(1).optional(),
 		install: commands,
 	})).min(1),
 });

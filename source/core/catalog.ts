@@ -35,6 +35,7 @@ export type OsVersion = {
 	systemPython?: string;
 	aptRepo?: string;
 	toolchain: string[];
+	shell?: string[];
 	install: string[];
 	env: Record<string, string>;
 };
@@ -229,6 +230,7 @@ export function buildCatalog(files: CatalogFile[]): Catalog {
 					...(version.system_python ? {systemPython: version.system_python} : {}),
 					...(version.apt_repo ? {aptRepo: version.apt_repo} : {}),
 					toolchain: version.toolchain,
+					...(version.shell ? {shell: version.shell} : {}),
 					install: version.install,
 					env: entry.data.env,
 				}));

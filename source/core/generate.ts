@@ -50,6 +50,7 @@ export function renderDockerfile(node: TierNode, tree: TierTree, recipe: string)
 		`# ${node.tier} tier: ${what}`,
 		`# Tag: ${node.tag}`,
 		`FROM ${node.parent ? 'parent' : node.from}`,
+		...(node.shell ? [`SHELL ${JSON.stringify(node.shell)}`] : []),
 		...pairs('LABEL', labels(node, tree), dockerfileString),
 		...pairs('ENV', node.env, envValue),
 		...node.run.map(command => `RUN ${command}`),

@@ -15,6 +15,8 @@ export type TierNode = {
 	parent: string | null;
 	/** FROM of the root tier (the public OS image); children build FROM their parent. */
 	from?: string;
+	/** SHELL of the root tier; tiers above inherit it through the image config. */
+	shell?: string[];
 	resources: TierResource[];
 	env: Array<[string, string]>;
 	run: string[];
@@ -139,6 +141,7 @@ function imageTiers(catalog: Catalog, image: ResolvedImage): Draft[] {
 		{
 			tier: 'base',
 			from: os.image,
+			...(os.shell ? {shell: os.shell} : {}),
 			resources: [resource(os.kind.id, os.kind.name, os.version)],
 			env: fillEnv(os.env, values, os.kind.file),
 			run: fillAll(os.install, values, `${os.kind.file}: ${os.token} install`),
@@ -203,7 +206,7 @@ function imageTiers(catalog: Catalog, image: ResolvedImage): Draft[] {
 }
 
 function hashNode(parentHash: string, draft: Draft): string {
-	const content = JSON.stringify([parentHash, draft.tier, draft.from ?? null, draft.resources, draft.env, draft.run]);
+	const content = JSON.stringify([parentHash, draft.tier, draft.from ?? null, ...(draft.shell ? [draft.shell] : []), draft.resources, draft.env, draft.run]);
 	return createHash('sha256').update(content).digest('hex');
 }
 
