@@ -5,5 +5,7 @@ export default defineConfig({
 	test: {
 		include: ['test/**/*.test.{ts,tsx}'],
 		exclude: ['test/e2e/**', '**/node_modules/**'],
+		// Several unit tests spawn bin/stackwiz.js and a fake docker; on a busy 2-core machine that takes seconds.
+		testTimeout: 30_000,
 	},
 });
