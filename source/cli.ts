@@ -32,6 +32,7 @@ const commands: Record<string, () => Promise<Command>> = {
 	doctor: async () => (await import('./commands/doctor.js')).doctorCommand,
 	verify: async () => (await import('./commands/verify.js')).verifyCommand,
 	'--non-interactive': async () => (await import('./commands/non-interactive.js')).nonInteractiveCommand,
+	wizard: async () => (await import('./commands/wizard.js')).wizardCommand,
 };
 
 function packageVersion(): string {

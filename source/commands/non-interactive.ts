@@ -1,10 +1,10 @@
 import path from 'node:path';
-import {bakeArguments, generateFiles} from '../core/generate.js';
+import {bakeArguments, builderNamePattern, generateFiles, shellQuote} from '../core/generate.js';
 import {exitCodes, UserError} from '../errors.js';
 import {jsonReporter} from '../reporters/json.js';
 import {plainReporter} from '../reporters/plain.js';
 import {buildTree} from '../services/docker/build-tree.js';
-import {writeOutputDirectory} from '../services/output-writer.js';
+import {writeOutputDirectory, WriteInterruptedError} from '../services/output-writer.js';
 import {catalogOptions, type Command} from './command.js';
 import {planRecipeFile} from './shared.js';
 
@@ -29,20 +29,40 @@ export const nonInteractiveCommand: Command = {
 		}
 
 		const {plan} = await planRecipeFile(positionals[0], values, '--non-interactive');
+		if (signal.aborted) {
+			io.stderr('stackwiz: interrupted while resolving the recipe; nothing was written.\n');
+			return exitCodes.interrupted;
+		}
+
 		const out = (values['out'] as string | undefined) ?? path.join('.stackwiz', plan.resolution.selection.name);
 		const builder = values['builder'] as string | undefined;
-		if (builder !== undefined && !/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(builder)) {
+		if (builder !== undefined && !builderNamePattern.test(builder)) {
 			throw new UserError(`--builder "${builder}" is not a builder name.`, 'Pass a name from `docker buildx ls`, e.g. --builder default.');
 		}
 
 		const push = Boolean(plan.tree.registry) && !values['no-push'];
 		const files = generateFiles(plan.resolution, plan.tree);
-		await writeOutputDirectory(out, files);
+		try {
+			await writeOutputDirectory(out, files, signal);
+		} catch (error) {
+			if (error instanceof WriteInterruptedError) {
+				io.stderr(`stackwiz: interrupted while writing; ${out} was not changed.\n`);
+				return exitCodes.interrupted;
+			}
+
+			throw error;
+		}
+
 		if (values['dry-run']) {
 			const bake = ['docker', ...bakeArguments(plan.tree, {push, ...(builder ? {builder} : {})})].join(' ');
 			io.stderr(`wrote ${plan.tree.nodes.length} Dockerfiles and docker-bake.json to ${out}\n`);
-			io.stdout(`cd ${out} && ${bake}\n`);
+			io.stdout(`cd ${shellQuote(out)} && ${bake}\n`);
 			return exitCodes.ok;
+		}
+
+		if (signal.aborted) {
+			io.stderr(`stackwiz: interrupted; the files in ${out} are complete, nothing was built.\n`);
+			return exitCodes.interrupted;
 		}
 
 		const reporter = values['json'] ? jsonReporter(io) : plainReporter(io);

@@ -1,6 +1,7 @@
 import type {Catalog} from '../core/catalog.js';
 import {planSelection, UnsatisfiableError, type Plan} from '../core/plan.js';
 import type {Selection} from '../core/recipe.js';
+import {TemplateError} from '../core/template.js';
 import {UserError} from '../errors.js';
 import {loadCatalog} from '../services/catalog-loader.js';
 import {loadRecipe, type HostFacts} from '../services/recipe-loader.js';
@@ -28,6 +29,10 @@ export function planOrExplain(catalog: Catalog, selection: Selection, source: st
 	} catch (error) {
 		if (error instanceof UnsatisfiableError) {
 			throw new UserError(`${source}: nothing fits.\n${error.message}`, 'Relax the recipe (another framework version, a cuda range, a newer driver); `stackwiz plan` shows each option with its reason.');
+		}
+
+		if (error instanceof TemplateError) {
+			throw new UserError(`${error.message}.`, 'Fix the placeholder in that catalog file; a value that may be missing is written {{name?}} and drops the command when it is.');
 		}
 
 		throw error;

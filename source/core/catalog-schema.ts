@@ -28,18 +28,56 @@ const requires = z.record(idString, rangeString);
 const lifecycleDays = z.number({error: 'expected a number of days'}).int().positive().max(3650);
 
 /**
- * One shell command. It becomes a `RUN` line, so a newline or NUL would smuggle in Dockerfile
- * instructions; `{{resource.field}}` placeholders are filled by the generator.
+ * Why a shell command cannot be one `RUN` line of a generated Dockerfile, or undefined when it can.
+ * The Dockerfile parser, not the shell, reads the line first: a line break starts a new instruction,
+ * a trailing backslash swallows the next line, a heredoc opener (`<<EOF`) turns the lines after it
+ * into its body, and a leading `--` is read as a RUN flag (`--mount`, `--network`, `--security`).
  */
-const command = z.string().min(1).max(4000).refine(value => !/[\n\r\0]/.test(value), {
-	error: 'a command must be one line (no newline, carriage return or NUL); split it into several list items',
+export function commandProblem(value: string): string | undefined {
+	if (/[\n\r\0\u2028\u2029]/.test(value)) {
+		return 'must be one line (no newline, carriage return or NUL); split it into several list items';
+	}
+
+	if (/\\[ \t]*$/.test(value)) {
+		return 'must not end with a backslash, which would join the next Dockerfile line to it';
+	}
+
+	if (/(?:^|\s)\d*<<(?!<)/.test(value)) {
+		return 'must not open a heredoc ("<<WORD"): the Dockerfile would read the lines after it as its body; write files with printf instead';
+	}
+
+	if (/^\s*-/.test(value)) {
+		return 'must not start with "-", which the Dockerfile reads as a RUN flag such as --mount';
+	}
+
+	return undefined;
+}
+
+/** One shell command, checked by commandProblem; `{{resource.field}}` placeholders are filled by the generator. */
+export function shellCommand(what: string) {
+	return z.string().min(1).max(4000).superRefine((value, context) => {
+		const problem = commandProblem(value);
+		if (problem) {
+			context.addIssue({code: 'custom', message: `${what} ${problem}`});
+		}
+	});
+}
+
+/**
+ * Text shown to people (names, categories, aliases): one line without control characters, so that it
+ * can neither break a Dockerfile comment nor send escape sequences to a terminal.
+ */
+export const displayText = z.string().min(1).max(1000).refine(value => !/[\u0000-\u001F\u007F-\u009F\u2028\u2029]/.test(value), {
+	error: 'must be one line of text without control characters',
 });
+
+const command = shellCommand('a command');
 const commands = z.array(command);
 const dockerImage = z.string().regex(/^[a-z0-9][a-z0-9._/:-]*(@sha256:[a-f0-9]{64})?$/, {
 	error: 'expected an image reference like "ubuntu:22.04"',
 });
 const aptPackage = z.string().regex(/^[a-z0-9][a-z0-9+.-]*(=[0-9A-Za-z.+~:-]+)?$/, {error: 'expected an apt package name like "libnccl2" or "libnccl2=2.21.5-1+cuda12.4"'});
-const sources = z.array(z.string().min(1)).min(1, {error: 'name at least one primary source for this file'});
+const sources = z.array(z.string().min(1).max(2000).refine(value => !/[\u0000-\u001F\u007F-\u009F\u2028\u2029]/.test(value), {error: 'must be one line of text without control characters'})).min(1, {error: 'name at least one primary source for this file'});
 
 /** ENV a tier sets; values may hold `{{resource.field}}` placeholders. */
 const envMap = z.record(z.string().regex(/^[A-Z_][A-Z0-9_]*$/, {error: 'expected an ENV name like CUDA_HOME'}), z.string().max(2000).refine(value => !/[\n\r\0"\\]/.test(value), {
@@ -48,8 +86,8 @@ const envMap = z.record(z.string().regex(/^[A-Z_][A-Z0-9_]*$/, {error: 'expected
 
 const resourceHeader = z.strictObject({
 	id: idString,
-	name: z.string().min(1),
-	category: z.string().min(1),
+	name: displayText,
+	category: displayText,
 	relation: z.enum(['hardware', 'task']),
 	tier: z.enum(tierNames),
 	lifecycle_days: lifecycleDays,
@@ -59,15 +97,15 @@ const gpuFile = z.strictObject({
 	sources,
 	gpus: z.array(z.strictObject({
 		id: idString,
-		name: z.string().min(1),
+		name: displayText,
 		architecture: z.enum(['kepler', 'maxwell', 'pascal', 'volta', 'turing', 'ampere', 'ada', 'hopper', 'blackwell']),
 		compute_capability: computeCapability,
 		/** NVML brand as nvidia-container-cli matches it; null where no real report was found. */
 		brand: z.string().regex(/^[a-z]+$/).nullable(),
 		segment: z.enum(['datacenter', 'workstation', 'consumer']),
 		memory_gib: z.array(z.number().positive()).optional(),
-		aliases: z.array(z.string().min(1)).default([]),
-		nvidia_smi_names: z.array(z.string().min(1)).default([]),
+		aliases: z.array(displayText).default([]),
+		nvidia_smi_names: z.array(displayText).default([]),
 	})).min(1),
 });
 
@@ -90,8 +128,8 @@ const osFile = z.strictObject({
 
 const bundledLibrary = z.strictObject({
 	id: idString,
-	name: z.string().min(1),
-	category: z.string().min(1),
+	name: displayText,
+	category: displayText,
 	lifecycle_days: lifecycleDays,
 });
 
@@ -141,7 +179,7 @@ const pythonFile = z.strictObject({
 	})).min(1),
 	common_packages: z.array(z.strictObject({
 		id: idString,
-		name: z.string().optional(),
+		name: displayText.optional(),
 		lifecycle_days: lifecycleDays,
 		install: commands.default([]),
 		versions: z.array(requirementVersion).min(1),
@@ -185,11 +223,11 @@ const addOnVersion = requirementVersion.extend({
 
 const addOn = z.strictObject({
 	id: idString,
-	name: z.string().min(1),
-	category: z.string().min(1),
+	name: displayText,
+	category: displayText,
 	lifecycle_days: lifecycleDays,
 	host_only: z.boolean().default(false),
-	host_only_reason: z.string().optional(),
+	host_only_reason: displayText.optional(),
 	versions: z.array(addOnVersion).min(1),
 });
 

@@ -23,5 +23,5 @@ export function planSelection(catalog: Catalog, selection: Selection): Plan {
 	}
 
 	const images = resolution.images.map(image => image.resolved!);
-	return {resolution, tree: planTierTree(catalog, images, selection.registry)};
+	return {resolution, tree: planTierTree(catalog, images, selection.registry, selection.secrets)};
 }

@@ -1,6 +1,6 @@
 import {z} from 'zod';
 import type {Catalog, Gpu} from './catalog.js';
-import {idString, quotedString} from './catalog-schema.js';
+import {commandProblem, idString, quotedString} from './catalog-schema.js';
 import {isValidRange} from './versions.js';
 
 const rangeField = (example: string, ...more: string[]) =>
@@ -19,8 +19,27 @@ const patchSchema = z.strictObject({
 	version: quotedString('a patch version', /^[0-9A-Za-z][0-9A-Za-z.-]{0,31}$/, '1'),
 	run: z.array(z.string().min(1).max(4000).refine(value => !/[\n\r\0]/.test(value), {
 		error: 'a patch command must be one line (no newline or NUL); split it into several list items',
+	}).superRefine((value, context) => {
+		const problem = /[\n\r\0]/.test(value) ? undefined : commandProblem(value);
+		if (problem) {
+			context.addIssue({code: 'custom', message: `a patch command ${problem}`});
+		}
 	})).min(1, {error: 'a patch needs at least one command under run:'}),
 });
+
+/** Where RUN steps find a build secret: BuildKit mounts it there for the steps that read it. */
+export const secretPath = (id: string) => `/run/secrets/${id}`;
+
+/**
+ * A build secret: BuildKit mounts it as a file for the RUN steps that read `/run/secrets/<id>`, and
+ * bake reads its value from stackwiz's environment, so it is in no image layer, history or build arg.
+ */
+const secretSchema = z.strictObject({
+	id: z.string({error: 'a secret needs an id, like pip-index'}).regex(/^[a-z0-9][a-z0-9_.-]{0,63}$/, {error: 'expected a secret id of lower-case letters, digits, ".", "_" or "-", like "pip-index"'}),
+	env: z.string({error: 'a secret needs env: the environment variable that holds its value, like PIP_INDEX_TOKEN'}).regex(/^[A-Z_][A-Z0-9_]{0,127}$/, {error: 'expected an environment variable name like PIP_INDEX_TOKEN'}),
+});
+
+export type BuildSecret = z.infer<typeof secretSchema>;
 
 const imageSchema = z.strictObject({
 	name: idString.optional(),
@@ -35,7 +54,7 @@ const imageSchema = z.strictObject({
 export const recipeSchema = z.strictObject({
 	name: z.string({error: 'name is required: a recipe name of lower-case letters, digits and "-"'})
 		.regex(/^[a-z0-9][a-z0-9-]{0,62}$/, {error: 'expected a name of lower-case letters, digits and "-", like "vision-team"'}),
-	gpus: z.array(z.string().min(1).max(80), {error: 'expected a list of GPU names, like [A100, V100]'})
+	gpus: z.array(z.string().min(1).max(80).refine(value => !/[\u0000-\u001F\u007F-\u009F\u2028\u2029]/.test(value), {error: 'expected a GPU name on one line, like A100'}), {error: 'expected a list of GPU names, like [A100, V100]'})
 		.min(1, {error: 'name at least one GPU model, like [A100], or [auto] to detect them'}),
 	driver: quotedString('a driver version (or auto)', /^(auto|\d{3}(\.\d{1,3}){0,2})$/, '535.104.05').optional(),
 	cuda: rangeField('12.4', '>=12.1', '<13').optional(),
@@ -45,6 +64,9 @@ export const recipeSchema = z.strictObject({
 		error: 'expected a registry like "registry.example.com/ml" or "127.0.0.1:5000/ml" (lower case, no scheme, no trailing slash)',
 	}).optional(),
 	components: z.array(packageSpec).default([]),
+	secrets: z.array(secretSchema, {error: 'expected a list of secrets, like - {id: pip-index, env: PIP_INDEX_TOKEN}'}).max(16)
+		.refine(list => new Set(list.map(secret => secret.id)).size === list.length, {error: 'each secret id may appear once'})
+		.optional(),
 	images: z.array(imageSchema, {error: 'expected a list of images, each with a framework'})
 		.min(1, {error: 'list at least one image, like - framework: pytorch@2.3'}),
 });
@@ -75,6 +97,8 @@ export type Selection = {
 	registry?: string;
 	components: PackageRequest[];
 	images: ImageRequest[];
+	/** Build secrets the RUN steps may read; absent means none. */
+	secrets?: BuildSecret[];
 };
 
 export type SelectionProblem = {path: Array<string | number>; message: string};
@@ -202,6 +226,7 @@ export function recipeToSelection(catalog: Catalog, recipe: Recipe): {selection:
 			...(recipe.registry ? {registry: recipe.registry} : {}),
 			components,
 			images,
+			...(recipe.secrets && recipe.secrets.length > 0 ? {secrets: recipe.secrets} : {}),
 		},
 		problems,
 	};

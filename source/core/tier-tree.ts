@@ -1,6 +1,7 @@
 import {createHash} from 'node:crypto';
 import type {Catalog} from './catalog.js';
 import type {TierName} from './catalog-schema.js';
+import {secretPath, type BuildSecret} from './recipe.js';
 import type {ChosenAddOn, ResolvedImage} from './resolve.js';
 import {fillAll, fillTemplate, type TemplateValues} from './template.js';
 import {majorMinor} from './versions.js';
@@ -20,6 +21,8 @@ export type TierNode = {
 	resources: TierResource[];
 	env: Array<[string, string]>;
 	run: string[];
+	/** Build secrets some RUN step of this tier reads (at `/run/secrets/<id>`); absent when none. */
+	secrets?: BuildSecret[];
 	/** sha256 of the parent's hash and this node's content: equal tiers get equal tags anywhere. */
 	contentHash: string;
 	/** Human part of the tag: "12.4.1-cudnn9-ubuntu22.04". */
@@ -205,8 +208,26 @@ function imageTiers(catalog: Catalog, image: ResolvedImage): Draft[] {
 	return tiers;
 }
 
+/** The declared secrets a command reads: it names `/run/secrets/<id>` (and not a longer id). */
+export function secretsReadBy(command: string, secrets: readonly BuildSecret[]): BuildSecret[] {
+	return secrets.filter(secret => {
+		const path = secretPath(secret.id);
+		let index = command.indexOf(path);
+		while (index !== -1) {
+			if (!/[A-Za-z0-9_.-]/.test(command[index + path.length] ?? '')) {
+				return true;
+			}
+
+			index = command.indexOf(path, index + 1);
+		}
+
+		return false;
+	});
+}
+
 function hashNode(parentHash: string, draft: Draft): string {
-	const content = JSON.stringify([parentHash, draft.tier, draft.from ?? null, ...(draft.shell ? [draft.shell] : []), draft.resources, draft.env, draft.run]);
+	// The secret ids change the RUN lines (their mounts), not the values; tiers without secrets keep their old hashes.
+	const content = JSON.stringify([parentHash, draft.tier, draft.from ?? null, ...(draft.shell ? [draft.shell] : []), draft.resources, draft.env, draft.run, ...(draft.secrets ? [draft.secrets.map(secret => secret.id)] : [])]);
 	return createHash('sha256').update(content).digest('hex');
 }
 
@@ -222,12 +243,14 @@ const slug = (text: string) => text.toLowerCase().replaceAll(/[^a-z0-9]+/g, '-')
  * Merges the tiers of every image into one tree. Tiers with equal content below and equal content
  * of their own are one node, so two frameworks on one CUDA line share base, cuda and basic.
  */
-export function planTierTree(catalog: Catalog, images: ResolvedImage[], registry?: string): TierTree {
+export function planTierTree(catalog: Catalog, images: ResolvedImage[], registry?: string, secrets: readonly BuildSecret[] = []): TierTree {
 	const byHash = new Map<string, TierNode>();
 	const leaves = new Map<string, string>();
 	for (const image of images) {
 		let parent: TierNode | undefined;
-		for (const draft of imageTiers(catalog, image)) {
+		for (const plain of imageTiers(catalog, image)) {
+			const used = secrets.filter(secret => plain.run.some(command => secretsReadBy(command, [secret]).length > 0));
+			const draft: Draft = used.length > 0 ? {...plain, secrets: used} : plain;
 			const contentHash = hashNode(parent?.contentHash ?? '', draft);
 			let node = byHash.get(contentHash);
 			if (!node) {

@@ -1,4 +1,4 @@
-import {mkdir, readdir, rename, rm, stat, writeFile, lstat} from 'node:fs/promises';
+import {lstat, mkdir, mkdtemp, readdir, rename, rm, stat, writeFile} from 'node:fs/promises';
 import path from 'node:path';
 import {planFileName} from '../core/generate.js';
 import {UserError} from '../errors.js';
@@ -12,13 +12,36 @@ async function exists(target: string): Promise<boolean> {
 	}
 }
 
+/** Error codes that mean "this place cannot take the files", said to the user instead of a stack. */
+const unwritableCodes = new Set(['ENOSPC', 'EDQUOT', 'EACCES', 'EROFS', 'EPERM']);
+
+/** The UserError for a write that failed with one of unwritableCodes, or undefined for any other error. */
+export function unwritableError(error: unknown, what: string, unchanged: string): UserError | undefined {
+	const code = (error as NodeJS.ErrnoException).code;
+	if (!code || !unwritableCodes.has(code)) {
+		return undefined;
+	}
+
+	const full = code === 'ENOSPC' || code === 'EDQUOT';
+	return new UserError(`cannot write ${what} (${code}${full ? ': the disk is full' : ''}); ${unchanged}.`, full ? 'Free some disk space and run again.' : 'Choose a writable directory with --out.');
+}
+
+/** The output was not swapped in because the abort signal fired; nothing in it changed. */
+export class WriteInterruptedError extends Error {
+	constructor(readonly outDirectory: string) {
+		super(`interrupted before ${outDirectory} was replaced`);
+		this.name = 'WriteInterruptedError';
+	}
+}
+
 /**
- * Writes a set of generated files as one directory, atomically: everything goes to a temporary
- * sibling first and is swapped in with renames, so a failure never leaves half-written output and
- * an earlier output stays untouched until the new one is complete. A directory that stackwiz did
- * not write (no plan file in it) is never replaced.
+ * Writes a set of generated files as one directory, atomically: everything goes to a fresh temporary
+ * sibling first (created by mkdtemp, so no existing file or link there is ever written through) and
+ * is swapped in with renames, so a failure or an abort never leaves half-written output and an
+ * earlier output stays untouched until the new one is complete. A directory that stackwiz did not
+ * write (no plan file in it) is never replaced, and a link at `outDirectory` is replaced, not followed.
  */
-export async function writeOutputDirectory(outDirectory: string, files: Map<string, string>): Promise<void> {
+export async function writeOutputDirectory(outDirectory: string, files: Map<string, string>, signal?: AbortSignal): Promise<void> {
 	const target = path.resolve(outDirectory);
 	if (await exists(target)) {
 		const info = await stat(target).catch(() => undefined);
@@ -28,14 +51,14 @@ export async function writeOutputDirectory(outDirectory: string, files: Map<stri
 		}
 	}
 
-	await mkdir(path.dirname(target), {recursive: true});
-	const suffix = `${process.pid}-${Date.now().toString(36)}`;
-	const staging = `${target}.tmp-${suffix}`;
-	const previous = `${target}.old-${suffix}`;
+	let staging: string | undefined;
+	let previous: string | undefined;
 	try {
+		await mkdir(path.dirname(target), {recursive: true});
+		staging = await mkdtemp(`${target}.tmp-`);
 		for (const [relative, content] of files) {
 			const destination = path.resolve(staging, relative);
-			if (!destination.startsWith(`${staging}${path.sep}`)) {
+			if (!destination.startsWith(`${staging}${path.sep}`) || relative.split(/[\\/]/).includes('..')) {
 				throw new Error(`generated path escapes the output directory: ${relative}`);
 			}
 
@@ -43,26 +66,31 @@ export async function writeOutputDirectory(outDirectory: string, files: Map<stri
 			await writeFile(destination, content, {flag: 'wx'});
 		}
 
-		const hadPrevious = await exists(target);
-		if (hadPrevious) {
+		if (signal?.aborted) {
+			throw new WriteInterruptedError(outDirectory);
+		}
+
+		if (await exists(target)) {
+			previous = `${staging.replace(/\.tmp-([^/\\]*)$/, '.old-$1')}`;
 			await rename(target, previous);
 		}
 
 		await rename(staging, target);
-		if (hadPrevious) {
-			await rm(previous, {recursive: true, force: true});
-		}
+		staging = undefined;
 	} catch (error) {
-		await rm(staging, {recursive: true, force: true});
-		if (!(await exists(target)) && (await exists(previous))) {
+		if (staging) {
+			await rm(staging, {recursive: true, force: true});
+		}
+
+		if (previous && !(await exists(target)) && (await exists(previous))) {
 			await rename(previous, target);
 		}
 
-		const code = (error as NodeJS.ErrnoException).code;
-		if (code === 'ENOSPC' || code === 'EACCES' || code === 'EROFS' || code === 'EPERM') {
-			throw new UserError(`cannot write ${outDirectory} (${code}); nothing was changed there.`, code === 'ENOSPC' ? 'Free some disk space and run again.' : 'Choose a writable directory with --out.');
-		}
+		throw unwritableError(error, outDirectory, 'nothing was changed there') ?? error;
+	}
 
-		throw error;
+	if (previous) {
+		// The new output is in place; a leftover of the old one is only untidy.
+		await rm(previous, {recursive: true, force: true}).catch(() => undefined);
 	}
 }

@@ -35,6 +35,8 @@ export type BakeRunResult = {
 	failures: TierFailure[];
 	/** bake's `ERROR:` lines, without the prefix. */
 	errors: string[];
+	/** The signal that ended bake's docker process, when it did not exit by itself (killed from outside). */
+	killedBy: string | null;
 	durationMs: number;
 };
 
@@ -90,7 +92,7 @@ export async function runBake(options: BakeRunOptions): Promise<BakeRunResult> {
 	emit(tracker.start());
 	if (options.signal.aborted) {
 		emit(tracker.finish({exitCode: 130, interrupted: true}));
-		return {exitCode: 130, interrupted: true, metadata: null, failures: [], errors: [], durationMs: 0};
+		return {exitCode: 130, interrupted: true, metadata: null, failures: [], errors: [], killedBy: null, durationMs: 0};
 	}
 
 	const killAfterMs = options.killAfterMs ?? 1500;
@@ -151,6 +153,7 @@ export async function runBake(options: BakeRunOptions): Promise<BakeRunResult> {
 		metadata: exitCode === 0 ? await readMetadata(options.metadataFile) : null,
 		failures: tracker.failures(),
 		errors: missing ? ['docker was not found on PATH'] : tracker.errorLines(),
+		killedBy: interrupted ? null : (result.signal ?? null),
 		durationMs: now() - started,
 	};
 }

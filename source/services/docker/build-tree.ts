@@ -1,12 +1,13 @@
+import {rm} from 'node:fs/promises';
 import path from 'node:path';
 import {dockerfileSteps, type BakeTarget} from '../../core/bake-progress.js';
 import {buildResult, initialBuildState, reduceBuild, type BuildEvent, type BuildOutcome, type BuildResult, type BuildState, type TierImage} from '../../core/build-events.js';
-import {bakeArguments, bakeFileName, registryVariable, type BakeFile} from '../../core/generate.js';
+import {bakeArguments, bakeFileName, registryVariable, shellQuote, type BakeFile} from '../../core/generate.js';
 import type {TierTree} from '../../core/tier-tree.js';
-import {exitCodes} from '../../errors.js';
+import {exitCodes, UserError} from '../../errors.js';
 import {runBake, type BakeRunResult} from './bake-runner.js';
 import {preflight} from './preflight.js';
-import {inspectImage, inspectLocalImage} from './registry.js';
+import {inspectImage, inspectLocalImage, registryHost} from './registry.js';
 import {findReusableTiers, withReusedTiers, writeFileAtomic} from './reuse.js';
 
 export const buildResultFileName = 'build-result.json';
@@ -43,7 +44,7 @@ function listOf(state: BuildState, phases: string[]): string[] {
 }
 
 /** One sentence saying what happened, then one with the fix. */
-function finishMessage(state: BuildState, run: BakeRunResult | null, outcome: BuildOutcome, out: string): string | null {
+function finishMessage(state: BuildState, run: BakeRunResult | null, outcome: BuildOutcome, out: string, registry?: string): string | null {
 	if (outcome === 'ok') {
 		return null;
 	}
@@ -60,8 +61,51 @@ function finishMessage(state: BuildState, run: BakeRunResult | null, outcome: Bu
 		return `tier ${failure.tier} failed at ${failure.step}: ${failure.reason}${others.length > 0 ? ` (also failed: ${others.join(', ')})` : ''}; ${keptText}.\nFix that step in the catalog or recipe (its last log lines are above) and run again; finished tiers are not built again.`;
 	}
 
+	if (run && run.errors.length === 0 && (run.killedBy || run.exitCode === 255)) {
+		// No ERROR line: bake did not fail a step, its process was ended (a kill, the OOM killer, a crash).
+		const how = run.killedBy ? `was killed by ${run.killedBy}` : 'stopped without an error message (exit code 255: its buildx process was killed or crashed)';
+		return `docker buildx bake ${how}; ${keptText}.\nRun the same command again: finished steps come from the build cache${state.push ? ' and pushed tiers from the registry' : ''}.`;
+	}
+
 	const errors = run?.errors.length ? run.errors.join('; ') : `exit code ${run?.exitCode ?? '?'}`;
-	return `docker buildx bake failed: ${errors}; ${keptText}.\nRun it yourself to see its full output: cd ${out} && docker buildx bake -f ${bakeFileName}`;
+	const host = registry ? registryHost(registry) : undefined;
+	if (state.push && host && run?.errors.some(error => error.includes(host))) {
+		// The registry went away or refused the push after preflight had reached it.
+		return `pushing to ${host} failed: ${errors}; ${keptText}.\nCheck the registry (and \`docker login ${host}\`), then run the same command again: pushed tiers are reused, the rest come from the build cache.`;
+	}
+
+	return `docker buildx bake failed: ${errors}; ${keptText}.\nRun it yourself to see its full output: cd ${shellQuote(out)} && docker buildx bake -f ${bakeFileName}`;
+}
+
+/**
+ * The values of the build secrets the tree's RUN steps read, from the environment; a secret whose
+ * variable is unset or empty is a UserError before anything runs.
+ */
+export function secretValues(tree: TierTree, env: Record<string, string | undefined>): string[] {
+	const secrets = new Map(tree.nodes.flatMap(node => node.secrets ?? []).map(secret => [secret.id, secret]));
+	const missing = [...secrets.values()].filter(secret => !env[secret.env]);
+	if (missing.length > 0) {
+		const names = missing.map(secret => `$${secret.env} (secret ${secret.id})`).join(', ');
+		throw new UserError(`the build reads ${missing.length === 1 ? 'a secret whose variable is' : 'secrets whose variables are'} not set: ${names}.`, `Export ${missing.map(secret => secret.env).join(', ')} and run again; bake hands ${missing.length === 1 ? 'it to BuildKit as a build secret, never as a build arg or image layer' : 'them to BuildKit as build secrets, never as build args or image layers'}.`);
+	}
+
+	return [...secrets.values()].map(secret => env[secret.env]!);
+}
+
+/** Replaces every occurrence of a secret value in the strings of a JSON value with "***". */
+export function redact<T>(value: T, secrets: readonly string[]): T {
+	// Short values would blank out ordinary text; a token is longer than this.
+	const long = secrets.filter(secret => secret.length >= 4);
+	if (long.length === 0) {
+		return value;
+	}
+
+	let text = JSON.stringify(value);
+	for (const secret of long) {
+		text = text.replaceAll(JSON.stringify(secret).slice(1, -1), '***');
+	}
+
+	return JSON.parse(text) as T;
 }
 
 /**
@@ -76,6 +120,7 @@ export async function buildTree(options: BuildTreeOptions): Promise<BuildTreeOut
 	const out = path.resolve(options.out);
 	const bake = JSON.parse(options.files.get(bakeFileName)!) as BakeFile;
 	const push = options.push && Boolean(tree.registry);
+	const secrets = secretValues(tree, process.env);
 	const checks = await preflight({...(options.builder ? {builder: options.builder} : {}), ...(push ? {registry: tree.registry} : {}), bake, signal});
 
 	const reusable = push && options.reuse ? await findReusableTiers(tree.nodes, signal) : new Map<string, TierImage>();
@@ -85,7 +130,9 @@ export async function buildTree(options: BuildTreeOptions): Promise<BuildTreeOut
 	}
 
 	let state: BuildState = initialBuildState;
-	const emit = (event: BuildEvent) => {
+	// A step that prints a secret (a failing `curl` with the token in its URL) must not put it in a log.
+	const emit = (raw: BuildEvent) => {
+		const event = redact(raw, secrets);
 		state = reduceBuild(state, event);
 		options.onEvent(event);
 	};
@@ -150,7 +197,7 @@ export async function buildTree(options: BuildTreeOptions): Promise<BuildTreeOut
 	const interrupted = signal.aborted;
 	const outcome = outcomeOf(run, interrupted);
 	const exitCode = outcome === 'ok' ? exitCodes.ok : outcome === 'cancelled' ? exitCodes.interrupted : exitCodes.buildFailed;
-	const message = finishMessage(state, run, outcome, options.out);
+	const message = finishMessage(state, run, outcome, options.out, tree.registry);
 	const result = buildResult(state, {
 		recipe: options.recipe,
 		outcome,
@@ -162,7 +209,19 @@ export async function buildTree(options: BuildTreeOptions): Promise<BuildTreeOut
 		digests,
 		now: now(),
 	});
-	await writeFileAtomic(path.join(out, buildResultFileName), `${JSON.stringify(result, null, 2)}\n`);
+	try {
+		await writeFileAtomic(path.join(out, buildResultFileName), `${JSON.stringify(redact(result, secrets), null, 2)}\n`);
+	} catch (error) {
+		if (!(error instanceof UserError)) {
+			throw error;
+		}
+
+		// A stale result from an earlier run must not be read as this one's; the summary still goes out.
+		await rm(path.join(out, buildResultFileName), {force: true}).catch(() => undefined);
+		const reason = /\(([A-Z]+)/.exec(error.message)?.[1] ?? 'error';
+		emit({type: 'warning', time: now(), message: `could not write ${buildResultFileName} (${reason}); the result is only in this output, and no earlier ${buildResultFileName} is left to be mistaken for it`});
+	}
+
 	emit({type: 'finish', time: now(), outcome, message, result});
 	return {exitCode, result};
 }

@@ -1,3 +1,4 @@
+import {builderNamePattern} from '../../core/generate.js';
 import {UserError} from '../../errors.js';
 import {docker, firstErrorLine} from './docker-cli.js';
 import {checkRegistry} from './registry.js';
@@ -157,6 +158,10 @@ const needsContainerdCheck = (bake: BakeFeatures) =>
  */
 export async function preflight(options: {builder?: string; registry?: string; bake: BakeFeatures; signal?: AbortSignal}): Promise<Preflight> {
 	const {signal} = options;
+	if (options.builder !== undefined && !builderNamePattern.test(options.builder)) {
+		throw new UserError(`"${options.builder}" is not a builder name.`, 'Pass a name from `docker buildx ls`, e.g. --builder default.');
+	}
+
 	const version = await docker(['version', '--format', '{{.Server.Version}}'], {signal});
 	if (version.missing) {
 		throw new UserError('docker was not found on PATH.', 'Install Docker Engine and its CLI (https://docs.docker.com/engine/install/), then run again.');

@@ -45,7 +45,14 @@ function baseUrl(host: string): string {
 
 const timeout = (signal: AbortSignal | undefined, ms: number) => (signal ? AbortSignal.any([signal, AbortSignal.timeout(ms)]) : AbortSignal.timeout(ms));
 
-function describeFetchError(error: unknown): string {
+/** A manifest digest as the registry API and bake's `docker-image://ref@digest` contexts take it. */
+export const digestPattern = /^sha256:[a-f0-9]{64}$/;
+
+function describeFetchError(error: unknown, ms: number): string {
+	if ((error as Error).name === 'TimeoutError') {
+		return `no answer within ${ms / 1000} s`;
+	}
+
 	const cause = (error as {cause?: {code?: string; message?: string}}).cause;
 	return cause?.code ?? cause?.message ?? (error as Error).message;
 }
@@ -54,11 +61,11 @@ function describeFetchError(error: unknown): string {
  * Checks that the registry answers its v2 API (200, or 401 asking for credentials; both mean it
  * is there). Anything else is a UserError saying how to fix it.
  */
-export async function checkRegistry(prefix: string, signal?: AbortSignal): Promise<void> {
+export async function checkRegistry(prefix: string, signal?: AbortSignal, timeoutMs = 10_000): Promise<void> {
 	const host = registryHost(prefix);
 	let status: number;
 	try {
-		const response = await fetch(`${baseUrl(host)}/v2/`, {signal: timeout(signal, 10_000)});
+		const response = await fetch(`${baseUrl(host)}/v2/`, {signal: timeout(signal, timeoutMs)});
 		status = response.status;
 		await response.body?.cancel();
 	} catch (error) {
@@ -66,7 +73,7 @@ export async function checkRegistry(prefix: string, signal?: AbortSignal): Promi
 			throw error;
 		}
 
-		throw new UserError(`registry ${host} is not reachable (${describeFetchError(error)}).`, 'Start the registry or fix `registry:` in the recipe, or build without pushing with --no-push.');
+		throw new UserError(`registry ${host} is not reachable (${describeFetchError(error, timeoutMs)}).`, 'Start the registry or fix `registry:` in the recipe, or build without pushing with --no-push.');
 	}
 
 	if (status !== 200 && status !== 401) {
@@ -96,12 +103,18 @@ async function fetchManifest(reference: ImageReference, signal?: AbortSignal): P
 	}
 
 	const raw = await response.text();
-	const digest = response.headers.get('docker-content-digest') ?? `sha256:${createHash('sha256').update(raw).digest('hex')}`;
+	// The digest is pinned into the bake file; a header that is not a digest is not trusted.
+	const header = response.headers.get('docker-content-digest');
+	const digest = header && digestPattern.test(header) ? header : `sha256:${createHash('sha256').update(raw).digest('hex')}`;
 	return {status: 'found', raw, digest};
 }
 
 /** `docker buildx imagetools inspect --raw`: uses the docker credentials, for registries that want a login. */
 async function imagetoolsManifest(reference: string, signal?: AbortSignal): Promise<Fetched> {
+	if (reference.startsWith('-')) {
+		throw new Error(`refusing to pass the reference ${JSON.stringify(reference)} to docker`);
+	}
+
 	const result = await docker(['buildx', 'imagetools', 'inspect', '--raw', reference], {signal});
 	if (result.exitCode !== 0) {
 		const reason = firstErrorLine(result.stderr);
@@ -148,7 +161,8 @@ export async function inspectImage(reference: string, signal?: AbortSignal): Pro
 
 	let manifest = JSON.parse(top.raw) as Manifest;
 	if (manifest.manifests) {
-		const child = pickPlatform(manifest);
+		const picked = pickPlatform(manifest);
+		const child = picked && digestPattern.test(picked) ? picked : undefined;
 		const name = reference.split('@')[0]!.replace(/:[^:/]+$/, '');
 		const fetched = child ? await getManifest(`${name}@${child}`, signal) : undefined;
 		manifest = fetched?.status === 'found' ? (JSON.parse(fetched.raw) as Manifest) : {layers: []};

@@ -1,8 +1,10 @@
+import {randomBytes} from 'node:crypto';
 import {rename, rm, writeFile} from 'node:fs/promises';
 import path from 'node:path';
 import {hclLiteral, type BakeFile} from '../../core/generate.js';
 import type {TierImage} from '../../core/build-events.js';
 import type {TierNode, TierTree} from '../../core/tier-tree.js';
+import {unwritableError} from '../output-writer.js';
 import {inspectImage} from './registry.js';
 
 /**
@@ -36,14 +38,18 @@ export async function findReusableTiers(nodes: readonly TierNode[], signal?: Abo
 	return new Map(found.filter((entry): entry is readonly [string, TierImage] => entry[1] !== null && entry[1].digest !== null));
 }
 
-/** Replaces a file atomically: a temporary sibling, then a rename over the original. */
+/**
+ * Replaces a file atomically: a new temporary sibling (exclusive create, so never written through an
+ * existing file or link), then a rename over the original. A full disk or a read-only directory is a
+ * UserError that says the original is unchanged.
+ */
 export async function writeFileAtomic(file: string, content: string): Promise<void> {
-	const temporary = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}-${Date.now().toString(36)}.tmp`);
+	const temporary = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}-${randomBytes(6).toString('hex')}.tmp`);
 	try {
-		await writeFile(temporary, content);
+		await writeFile(temporary, content, {flag: 'wx'});
 		await rename(temporary, file);
 	} catch (error) {
 		await rm(temporary, {force: true});
-		throw error;
+		throw unwritableError(error, file, `${path.basename(file)} was not changed`) ?? error;
 	}
 }

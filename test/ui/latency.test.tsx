@@ -1,0 +1,114 @@
+/**
+ * Keypress-to-frame latency on the bundled catalogs (62 GPUs, 58 CUDA releases, 19 PyTorch
+ * versions): the time from a key on stdin to the frame that answers it, and to the frame whose
+ * tier tree shows the new answers. Printed for the record; the bounds here are loose on purpose
+ * (a shared CI runner is slower than a laptop); the benchmark issue sets the real target.
+ */
+import {render} from 'ink-testing-library';
+import {stripVTControlCharacters} from 'node:util';
+import {describe, expect, test} from 'vitest';
+import {App} from '../../source/ui/app.js';
+import {prefetchIdleMs} from '../../source/ui/hooks/use-preview.js';
+import {bundledCatalog} from '../helpers/catalog.js';
+import {fakeServices} from './fixtures.js';
+import {KEY} from './helpers/render.js';
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+const p95 = (values: number[]) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(values.length * 0.95))]!;
+const turn = async () => new Promise(resolve => {
+	setImmediate(resolve);
+});
+
+type Sample = {frame: number; tree: number};
+
+async function measure(app: ReturnType<typeof render>, key: string, treeSettled: (frame: string) => boolean): Promise<Sample> {
+	const before = app.frames.length;
+	const start = performance.now();
+	app.stdin.write(key);
+	// React renders the key's update in a microtask; look there first, then between macrotasks.
+	for (let count = 0; count < 3; count++) {
+		await Promise.resolve();
+	}
+
+	let frame = Number.NaN;
+	for (;;) {
+		if (Number.isNaN(frame) && app.frames.length > before) {
+			frame = performance.now() - start;
+		}
+
+		const text = stripVTControlCharacters(app.lastFrame() ?? '');
+		if (!Number.isNaN(frame) && treeSettled(text)) {
+			break;
+		}
+
+		if (performance.now() - start > 5000) {
+			throw new Error(`no settled frame after ${key}:\n${text}`);
+		}
+
+		await turn();
+	}
+
+	const tree = performance.now() - start;
+	// Let Ink re-subscribe its input handlers before the next key, as a human pause would.
+	for (let count = 0; count < 5; count++) {
+		await turn();
+	}
+
+	return {frame, tree};
+}
+
+const report = (label: string, samples: Sample[]) => {
+	const frames = samples.map(sample => sample.frame);
+	const trees = samples.map(sample => sample.tree);
+	console.log(`${label}: keypress->frame median ${median(frames).toFixed(1)} ms (p95 ${p95(frames).toFixed(1)}); keypress->tree median ${median(trees).toFixed(1)} ms (p95 ${p95(trees).toFixed(1)}); n=${samples.length}`);
+	return {frame: median(frames), tree: median(trees)};
+};
+
+describe('latency on the bundled catalogs', () => {
+	test('moving through CUDA releases and toggling GPUs', async () => {
+		const catalog = await bundledCatalog();
+		const {services} = fakeServices();
+		const app = render(<App catalog={catalog} services={services} host={{gpuNames: ['NVIDIA A100-SXM4-80GB', 'Tesla V100-SXM2-32GB'], driver: '535.104.05'}} onExit={() => {}}/>);
+		try {
+			const text = () => stripVTControlCharacters(app.lastFrame() ?? '');
+			const settledTree = (frame: string) => /Tier tree {2}\d+ tiers, 1 image(?! {2}…)/.test(frame) || /Tier tree\n/.test(frame);
+
+			// GPU toggles: every toggle is a new selection, planned after the frame that shows the check.
+			// Each model is checked and unchecked again, so the host's A100 + V100 remain selected.
+			const toggles: Sample[] = [];
+			for (let count = 0; count < 6; count++) {
+				await measure(app, KEY.down, settledTree);
+				toggles.push(await measure(app, KEY.space, settledTree), await measure(app, KEY.space, settledTree));
+			}
+
+			expect(text()).toContain('selected: NVIDIA A100, Tesla V100');
+			await measure(app, KEY.enter, frame => frame.includes('step 2/10'));
+			await measure(app, KEY.enter, frame => frame.includes('step 3/10') && settledTree(frame));
+
+			// Right after entering the step: the planner is still working ahead of the cursor.
+			const cold: Sample[] = [];
+			for (let count = 0; count < 10; count++) {
+				cold.push(await measure(app, KEY.down, settledTree));
+			}
+
+			// A reader's pause: planning ahead starts once keys rest (prefetchIdleMs) and covers all 59
+			// options within a second or two; after that a move only draws.
+			await new Promise(resolve => {
+				setTimeout(resolve, prefetchIdleMs + 2500);
+			});
+
+			const warm: Sample[] = [];
+			for (let count = 0; count < 30; count++) {
+				warm.push(await measure(app, count < 15 ? KEY.down : KEY.up, settledTree));
+			}
+
+			const results = {gpuToggle: report('GPU toggle', toggles), cudaCold: report('CUDA cursor, just entered', cold), cudaWarm: report('CUDA cursor, planned ahead', warm)};
+			// Loose bounds: React's development build and a busy runner; see the file header.
+			expect(results.cudaWarm.frame).toBeLessThan(250);
+			expect(results.cudaWarm.tree).toBeLessThan(250);
+			expect(results.gpuToggle.frame).toBeLessThan(250);
+		} finally {
+			app.unmount();
+		}
+	}, 180_000);
+});
