@@ -17,9 +17,12 @@ Usage
 Options
   --dry-run          write the Dockerfiles and docker-bake.json and print the bake command; build nothing
   --out DIR          output directory (default .stackwiz/<recipe name>)
+  --no-reuse         rebuild tiers the registry already has (BuildKit's cache still applies)
+  --no-push          build and load into the local image store; push nothing
+  --builder NAME     the buildx builder to use
   --catalog DIR      merge DIR/*.yaml over the bundled catalogs (repeatable)
   --no-bundled       use only the --catalog directories, not the bundled catalogs
-  --json             machine-readable output on stdout
+  --json             machine-readable output on stdout (a build: one JSON event per line)
   -h, --help         show this help
   -v, --version      show the version
 
