@@ -1,17 +1,18 @@
 /**
- * Keypress-to-frame latency on the bundled catalogs (62 GPUs, 58 CUDA releases, 19 PyTorch
- * versions): the time from a key on stdin to the frame that answers it, and to the frame whose
- * tier tree shows the new answers. Printed for the record; the bounds here are loose on purpose
- * (a shared CI runner is slower than a laptop); the benchmark issue sets the real target.
+ * Benchmark (not a test): keypress-to-frame latency of the wizard on the bundled catalogs, through
+ * ink-testing-library: the time from a key on stdin to the frame that answers it, and to the frame
+ * whose tier tree shows the new answers. Target: keypress to frame <= 16 ms median. Run by
+ * `npm run bench` (bench/run.js) with React's production build; writes bench/results/wizard.json.
  */
 import {render} from 'ink-testing-library';
 import {stripVTControlCharacters} from 'node:util';
 import {describe, expect, test} from 'vitest';
-import {App} from '../../source/ui/app.js';
-import {prefetchIdleMs} from '../../source/ui/hooks/use-preview.js';
-import {bundledCatalog} from '../helpers/catalog.js';
-import {fakeServices} from './fixtures.js';
-import {KEY} from './helpers/render.js';
+import {App} from '../source/ui/app.js';
+import {prefetchIdleMs} from '../source/ui/hooks/use-preview.js';
+import {bundledCatalog} from '../test/helpers/catalog.js';
+import {fakeServices} from '../test/ui/fixtures.js';
+import {KEY} from '../test/ui/helpers/render.js';
+import {markdownTable, ms, writeResult} from './lib.js';
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 const p95 = (values: number[]) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(values.length * 0.95))]!;
@@ -102,11 +103,14 @@ describe('latency on the bundled catalogs', () => {
 				warm.push(await measure(app, count < 15 ? KEY.down : KEY.up, settledTree));
 			}
 
-			const results = {gpuToggle: report('GPU toggle', toggles), cudaCold: report('CUDA cursor, just entered', cold), cudaWarm: report('CUDA cursor, planned ahead', warm)};
-			// Loose bounds: React's development build and a busy runner; see the file header.
-			expect(results.cudaWarm.frame).toBeLessThan(250);
-			expect(results.cudaWarm.tree).toBeLessThan(250);
-			expect(results.gpuToggle.frame).toBeLessThan(250);
+			const rows = [
+				{label: 'GPU toggle (a new selection each time)', ...report('GPU toggle', toggles), runs: toggles.length},
+				{label: 'CUDA cursor, just entered the step', ...report('CUDA cursor, just entered', cold), runs: cold.length},
+				{label: 'CUDA cursor, options planned ahead', ...report('CUDA cursor, planned ahead', warm), runs: warm.length},
+			];
+			const table = markdownTable(['keypress', 'to frame (median)', 'to tier tree (median)', 'runs', 'target'], rows.map(row => [row.label, ms(row.frame), ms(row.tree), String(row.runs), `<= 16 ms ${row.frame <= 16 ? 'met' : 'MISSED'}`]));
+			await writeResult('wizard', {rows, nodeEnv: process.env['NODE_ENV'] ?? 'development'}, table);
+			expect(rows).toHaveLength(3);
 		} finally {
 			app.unmount();
 		}
