@@ -2,10 +2,13 @@
 // and .md. Benchmarks are never part of the test run.
 import {parseArgs} from 'node:util';
 import {runPlannerBench} from './planner.js';
+import {runRebuildBench} from './rebuild.js';
 import {runStartupBench} from './startup.js';
+import {runStorageBench} from './storage.js';
+import {runWizardBench} from './wizard.js';
 
 const {values} = parseArgs({options: {quick: {type: 'boolean'}, only: {type: 'string', multiple: true}}});
-const benches = {planner: runPlannerBench, startup: runStartupBench};
+const benches = {planner: runPlannerBench, startup: runStartupBench, storage: runStorageBench, rebuild: runRebuildBench, wizard: runWizardBench};
 const selected = values.only ?? Object.keys(benches);
 for (const name of selected) {
 	const bench = benches[name];
