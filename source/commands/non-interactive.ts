@@ -56,6 +56,12 @@ export const nonInteractiveCommand: Command = {
 		if (values['dry-run']) {
 			const bake = ['docker', ...bakeArguments(plan.tree, {push, ...(builder ? {builder} : {})})].join(' ');
 			io.stderr(`wrote ${plan.tree.nodes.length} Dockerfiles and docker-bake.json to ${out}\n`);
+			const secretVariables = [...new Set(plan.tree.nodes.flatMap(node => node.secrets ?? []).map(secret => `$${secret.env}`))];
+			if (secretVariables.length > 0) {
+				// buildx 0.13 hands a secret whose variable is unset to the step as an empty file, without an error.
+				io.stderr(`bake reads build secrets from ${secretVariables.join(', ')}: export ${secretVariables.length === 1 ? 'it' : 'them'} before running the command below.\n`);
+			}
+
 			io.stdout(`cd ${shellQuote(out)} && ${bake}\n`);
 			return exitCodes.ok;
 		}

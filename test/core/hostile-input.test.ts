@@ -1,5 +1,6 @@
 import {spawnSync} from 'node:child_process';
-import {readdir, readFile} from 'node:fs/promises';
+import {mkdtemp, readdir, readFile, rm} from 'node:fs/promises';
+import {tmpdir} from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
 import {parse} from 'yaml';
@@ -12,6 +13,7 @@ import {recipeSchema, recipeToSelection, secretPath} from '../../source/core/rec
 import {TemplateError} from '../../source/core/template.js';
 import {secretsReadBy, type TierTree} from '../../source/core/tier-tree.js';
 import {redact} from '../../source/services/docker/build-tree.js';
+import {writeOutputDirectory} from '../../source/services/output-writer.js';
 import {e2eCatalogDirectory} from '../helpers/catalog.js';
 import {parseDockerfile, parsePairs, readHclTemplate} from '../helpers/dockerfile.js';
 
@@ -406,6 +408,32 @@ describe('hostile input never reaches the generated files unescaped', () => {
 			{numRuns: runs},
 		);
 	});
+
+	test('no write outside the output directory, whatever the generated paths are', async () => {
+		const segment = fc.oneof(fc.constantFrom('..', '.', '', '/', '~', 'base-x', 'Dockerfile', '..\\..', '%2e%2e'), fc.string({maxLength: 8}));
+		const relative = fc.array(segment, {minLength: 1, maxLength: 5}).map(parts => parts.join('/'));
+		const root = await mkdtemp(path.join(tmpdir(), 'stackwiz-hostile-'));
+		try {
+			await fc.assert(
+				fc.asyncProperty(fc.array(relative, {minLength: 1, maxLength: 4}), async names => {
+					const parent = await mkdtemp(path.join(root, 'case-'));
+					const out = path.join(parent, 'out');
+					const accepted = await writeOutputDirectory(out, new Map([['stackwiz-plan.json', '{}\n'], ...names.map((name, index): [string, string] => [name, `file ${index}`])])).then(() => true, () => false);
+					const entries = await readdir(parent, {recursive: true});
+					// Everything is inside out/ (or, refused, nothing at all is there).
+					expect(entries.every(entry => entry === 'out' || entry.startsWith(`out${path.sep}`)), entries.join(', ')).toBe(true);
+					if (!accepted) {
+						expect(entries).toEqual([]);
+					}
+
+					expect((await readdir(root)).every(name => name.startsWith('case-'))).toBe(true);
+				}),
+				{numRuns: Math.max(50, runs / 3)},
+			);
+		} finally {
+			await rm(root, {recursive: true, force: true});
+		}
+	}, 60_000);
 
 	test('a secret value never survives redaction, wherever it sits in an event', () => {
 		fc.assert(

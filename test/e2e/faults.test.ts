@@ -29,6 +29,9 @@ afterAll(async () => {
 	}
 
 	await cleanUp(registry);
+	if (directory) {
+		await rm(directory, {recursive: true, force: true});
+	}
 });
 
 /** The registry's digest of a tag pushed through a proxy (same repositories, other host). */

@@ -1,6 +1,6 @@
-import {spawnSync} from 'node:child_process';
+import {spawn, spawnSync} from 'node:child_process';
 import {randomBytes} from 'node:crypto';
-import {mkdir, readdir, readFile, writeFile} from 'node:fs/promises';
+import {mkdir, readdir, readFile, rm, writeFile} from 'node:fs/promises';
 import path from 'node:path';
 import {parse, stringify} from 'yaml';
 import {afterAll, beforeAll, describe, expect, test} from 'vitest';
@@ -30,6 +30,9 @@ afterAll(async () => {
 	}
 
 	await cleanUp(registry);
+	if (directory) {
+		await rm(directory, {recursive: true, force: true});
+	}
 });
 
 /** stackwiz with the real docker on PATH and extra environment. */
@@ -166,8 +169,15 @@ describe('registry credentials', () => {
 		expect(anonymous.code).toBe(2);
 		expect(anonymous.stderr).toMatch(new RegExp(`^stackwiz: cannot read ${proxy.host.replaceAll('.', '\\.')}/e2e-${runId}/stackwiz/[a-z]+:\\S+ from its registry: .*(401|authoriz).*\\.\\nLog in with \`docker login\``, 'm'));
 
-		const login = spawnSync('docker', ['login', proxy.host, '--username', 'stackwiz', '--password-stdin'], {input: password, encoding: 'utf8', env: {...process.env, DOCKER_CONFIG: config}});
-		expect(login.status, login.stderr).toBe(0);
+		// Asynchronously: the proxy answering the daemon's login check runs in this process.
+		const login = await new Promise<{code: number | null; stderr: string}>(resolve => {
+			const child = spawn('docker', ['login', proxy.host, '--username', 'stackwiz', '--password-stdin'], {env: {...process.env, DOCKER_CONFIG: config}});
+			let stderr = '';
+			child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+			child.on('close', code => resolve({code, stderr}));
+			child.stdin.end(password);
+		});
+		expect(login.code, login.stderr).toBe(0);
 		const first = await build(args, {DOCKER_CONFIG: config});
 		expect(first.code, first.stderr).toBe(0);
 		const json = await build([...args, '--json'], {DOCKER_CONFIG: config});

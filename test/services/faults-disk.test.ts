@@ -1,8 +1,7 @@
-import * as fs from 'node:fs/promises';
-import {mkdtemp, readdir, readFile, symlink} from 'node:fs/promises';
+import {lstat, mkdtemp, readdir, readFile, rm, symlink, writeFile} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
-import {afterEach, describe, expect, test, vi} from 'vitest';
+import {afterAll, afterEach, describe, expect, test, vi} from 'vitest';
 import {run} from '../../source/cli.js';
 import {UserError} from '../../source/errors.js';
 import {writeOutputDirectory, WriteInterruptedError} from '../../source/services/output-writer.js';
@@ -63,8 +62,16 @@ async function snapshot(directory: string): Promise<Record<string, string>> {
 	return result;
 }
 
+const scratchDirectories: string[] = [];
+
+afterAll(async () => {
+	await Promise.all(scratchDirectories.map(async directory => rm(directory, {recursive: true, force: true})));
+});
+
 async function scratch(): Promise<string> {
-	return mkdtemp(path.join(tmpdir(), 'stackwiz-disk-'));
+	const directory = await mkdtemp(path.join(tmpdir(), 'stackwiz-disk-'));
+	scratchDirectories.push(directory);
+	return directory;
 }
 
 describe('disk full while writing the output', () => {
@@ -136,7 +143,7 @@ describe('disk full after the build', () => {
 		const {resolution, tree} = planSelection(catalog, selectionFrom(catalog, await readFile('test/fixtures/recipes/e2e-two-images.yaml', 'utf8')));
 		const generated = generateFiles(resolution, tree);
 		await writeOutputDirectory(out, generated);
-		await fs.writeFile(path.join(out, 'build-result.json'), '{"outcome": "from an earlier run"}\n');
+		await writeFile(path.join(out, 'build-result.json'), '{"outcome": "from an earlier run"}\n');
 		useFakeDocker({FAKE_DOCKER_CAPTURE: path.join(rawjsonDirectory, 'load')});
 		failure.after = failure.calls;
 		const events: BuildEvent[] = [];
@@ -192,7 +199,7 @@ describe('no write outside the output directory', () => {
 		const out = path.join(directory, 'out');
 		await symlink(elsewhere, out);
 		await writeOutputDirectory(out, files('new'));
-		expect((await fs.lstat(out)).isDirectory()).toBe(true);
+		expect((await lstat(out)).isDirectory()).toBe(true);
 		expect(await readdir(elsewhere)).toEqual([]);
 		expect(Object.keys(await snapshot(out)).length).toBe(4);
 	});
@@ -202,17 +209,17 @@ describe('no write outside the output directory', () => {
 		const elsewhere = await scratch();
 		const out = path.join(directory, 'out');
 		await writeOutputDirectory(out, files('old'));
-		await fs.rm(path.join(out, 'base-x'), {recursive: true});
+		await rm(path.join(out, 'base-x'), {recursive: true});
 		await symlink(elsewhere, path.join(out, 'base-x'));
 		await writeOutputDirectory(out, files('new'));
 		expect(await readdir(elsewhere)).toEqual([]);
-		expect((await fs.lstat(path.join(out, 'base-x'))).isDirectory()).toBe(true);
+		expect((await lstat(path.join(out, 'base-x'))).isDirectory()).toBe(true);
 	});
 
 	test('a link to a directory stackwiz did not write is refused', async () => {
 		const directory = await scratch();
 		const elsewhere = await scratch();
-		await fs.writeFile(path.join(elsewhere, 'precious'), 'keep');
+		await writeFile(path.join(elsewhere, 'precious'), 'keep');
 		const out = path.join(directory, 'out');
 		await symlink(elsewhere, out);
 		await expect(writeOutputDirectory(out, files('new'))).rejects.toThrow(/exists and was not written by stackwiz/);

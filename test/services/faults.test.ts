@@ -1,7 +1,7 @@
-import {mkdir, mkdtemp, readdir, readFile} from 'node:fs/promises';
+import {mkdir, mkdtemp, readdir, readFile, rm} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
-import {afterEach, describe, expect, test, vi} from 'vitest';
+import {afterAll, afterEach, describe, expect, test, vi} from 'vitest';
 import type {BuildResult} from '../../source/core/build-events.js';
 import {alive, e2eCatalogArgs, e2eRecipeFile, expectCompleteOutput, expectNoLeftovers, expectOneSentence, recipeWithRegistry, startCli} from '../helpers/cli-process.js';
 import {startFakeRegistry, type FakeRegistry} from '../helpers/fake-registry.js';
@@ -21,8 +21,16 @@ afterEach(async () => {
 	await Promise.all(registries.splice(0).map(async registry => registry.close()));
 });
 
+const scratchDirectories: string[] = [];
+
+afterAll(async () => {
+	await Promise.all(scratchDirectories.map(async directory => rm(directory, {recursive: true, force: true})));
+});
+
 async function scratch(): Promise<string> {
-	return mkdtemp(path.join(tmpdir(), 'stackwiz-faults-'));
+	const directory = await mkdtemp(path.join(tmpdir(), 'stackwiz-faults-'));
+	scratchDirectories.push(directory);
+	return directory;
 }
 
 async function registry(mode: Parameters<typeof startFakeRegistry>[0]): Promise<string> {

@@ -1,8 +1,8 @@
 import {execFileSync} from 'node:child_process';
-import {cp, mkdir, mkdtemp, readdir, readFile} from 'node:fs/promises';
+import {cp, mkdir, mkdtemp, readdir, readFile, rm} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
-import {afterEach, describe, expect, test, vi} from 'vitest';
+import {afterAll, afterEach, describe, expect, test, vi} from 'vitest';
 import type {BuildResult} from '../../source/core/build-events.js';
 import {alive, descendants, e2eCatalogArgs, e2eRecipeFile, expectCompleteOutput, expectNoLeftovers, recipeWithRegistry, startCli, type Started} from '../helpers/cli-process.js';
 import {startFakeRegistry, type FakeRegistry} from '../helpers/fake-registry.js';
@@ -22,8 +22,16 @@ afterEach(async () => {
 	await Promise.all(registries.splice(0).map(async registry => registry.close()));
 });
 
+const scratchDirectories: string[] = [];
+
+afterAll(async () => {
+	await Promise.all(scratchDirectories.map(async directory => rm(directory, {recursive: true, force: true})));
+});
+
 async function scratch(): Promise<string> {
-	return mkdtemp(path.join(tmpdir(), 'stackwiz-signals-'));
+	const directory = await mkdtemp(path.join(tmpdir(), 'stackwiz-signals-'));
+	scratchDirectories.push(directory);
+	return directory;
 }
 
 /** Signals `running` once `ready` holds, then checks that it and everything it started are gone. */

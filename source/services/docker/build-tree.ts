@@ -7,7 +7,7 @@ import type {TierTree} from '../../core/tier-tree.js';
 import {exitCodes, UserError} from '../../errors.js';
 import {runBake, type BakeRunResult} from './bake-runner.js';
 import {preflight} from './preflight.js';
-import {inspectImage, inspectLocalImage, registryHost} from './registry.js';
+import {inspectImage, inspectLocalImage, registryHost, withDeadline} from './registry.js';
 import {findReusableTiers, withReusedTiers, writeFileAtomic} from './reuse.js';
 
 export const buildResultFileName = 'build-result.json';
@@ -183,7 +183,9 @@ export async function buildTree(options: BuildTreeOptions): Promise<BuildTreeOut
 	}
 
 	const lookups = state.order.filter(id => !images.has(id) && (push ? state.tiers[id]!.phase === 'pushed' : ['built', 'cached'].includes(state.tiers[id]!.phase)));
-	const sizeSignal = AbortSignal.timeout(30_000);
+	// After an interrupt nothing waits on the registry: the tiers' sizes are then left out.
+	const sizeDeadline = withDeadline(signal, 30_000);
+	const sizeSignal = sizeDeadline.signal;
 	await Promise.all(
 		lookups.map(async id => {
 			const tag = state.tiers[id]!.tag;
@@ -193,6 +195,7 @@ export async function buildTree(options: BuildTreeOptions): Promise<BuildTreeOut
 			}
 		}),
 	);
+	sizeDeadline.done();
 
 	const interrupted = signal.aborted;
 	const outcome = outcomeOf(run, interrupted);

@@ -43,7 +43,35 @@ function baseUrl(host: string): string {
 	return host === 'docker.io' ? 'https://registry-1.docker.io' : `${loopback ? 'http' : 'https'}://${host}`;
 }
 
-const timeout = (signal: AbortSignal | undefined, ms: number) => (signal ? AbortSignal.any([signal, AbortSignal.timeout(ms)]) : AbortSignal.timeout(ms));
+/**
+ * A signal that aborts with `signal` or after `ms` (as a TimeoutError); call `done` when finished.
+ * Not `AbortSignal.any([signal, AbortSignal.timeout(ms)])`: on Node 20 the combined signal holds its
+ * sources weakly, so the timeout can be garbage-collected and never fire, and a registry that
+ * accepts the connection but never answers then hangs the build for undici's 300 s.
+ */
+export function withDeadline(signal: AbortSignal | undefined, ms: number): {signal: AbortSignal; done: () => void} {
+	const controller = new AbortController();
+	const timer = setTimeout(() => {
+		controller.abort(new DOMException(`no answer within ${ms} ms`, 'TimeoutError'));
+	}, ms);
+	const onAbort = () => {
+		controller.abort(signal?.reason);
+	};
+
+	if (signal?.aborted) {
+		onAbort();
+	} else {
+		signal?.addEventListener('abort', onAbort, {once: true});
+	}
+
+	return {
+		signal: controller.signal,
+		done() {
+			clearTimeout(timer);
+			signal?.removeEventListener('abort', onAbort);
+		},
+	};
+}
 
 /** A manifest digest as the registry API and bake's `docker-image://ref@digest` contexts take it. */
 export const digestPattern = /^sha256:[a-f0-9]{64}$/;
@@ -64,8 +92,9 @@ function describeFetchError(error: unknown, ms: number): string {
 export async function checkRegistry(prefix: string, signal?: AbortSignal, timeoutMs = 10_000): Promise<void> {
 	const host = registryHost(prefix);
 	let status: number;
+	const deadline = withDeadline(signal, timeoutMs);
 	try {
-		const response = await fetch(`${baseUrl(host)}/v2/`, {signal: timeout(signal, timeoutMs)});
+		const response = await fetch(`${baseUrl(host)}/v2/`, {signal: deadline.signal});
 		status = response.status;
 		await response.body?.cancel();
 	} catch (error) {
@@ -74,6 +103,8 @@ export async function checkRegistry(prefix: string, signal?: AbortSignal, timeou
 		}
 
 		throw new UserError(`registry ${host} is not reachable (${describeFetchError(error, timeoutMs)}).`, 'Start the registry or fix `registry:` in the recipe, or build without pushing with --no-push.');
+	} finally {
+		deadline.done();
 	}
 
 	if (status !== 200 && status !== 401) {
@@ -90,8 +121,17 @@ type Manifest = {
 type Fetched = {status: 'found'; raw: string; digest: string} | {status: 'missing'} | {status: 'denied'};
 
 async function fetchManifest(reference: ImageReference, signal?: AbortSignal): Promise<Fetched> {
+	const deadline = withDeadline(signal, 20_000);
+	try {
+		return await fetchManifestUntil(reference, deadline.signal);
+	} finally {
+		deadline.done();
+	}
+}
+
+async function fetchManifestUntil(reference: ImageReference, signal: AbortSignal): Promise<Fetched> {
 	const url = `${baseUrl(reference.host)}/v2/${reference.repository}/manifests/${reference.reference}`;
-	const response = await fetch(url, {headers: {accept: manifestTypes}, signal: timeout(signal, 20_000)});
+	const response = await fetch(url, {headers: {accept: manifestTypes}, signal});
 	if (response.status === 404) {
 		await response.body?.cancel();
 		return {status: 'missing'};
