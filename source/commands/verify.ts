@@ -51,6 +51,11 @@ export const verifyCommand: Command = {
 			throw new UserError(image ? `verify takes one image, got ${positionals.length}.` : 'verify needs an image.', 'Run `stackwiz verify IMAGE`, e.g. `stackwiz verify registry.example.com/ml/stackwiz/apps:TAG`.');
 		}
 
+		// The reference goes to `docker run` as an argument: one starting with "-" would be an option.
+		if (!/^[A-Za-z0-9][A-Za-z0-9._/:@-]*$/.test(image)) {
+			throw new UserError(`"${image}" is not an image reference.`, 'Pass a reference like registry.example.com/ml/stackwiz/apps:TAG or an image id.');
+		}
+
 		let inspected = await inspectImage(image, {signal});
 		if (signal.aborted) {
 			return exitCodes.interrupted;

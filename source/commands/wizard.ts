@@ -89,12 +89,17 @@ export function wizardServices(): WizardServices {
 		},
 		writeFiles: writeOutputDirectory,
 		async checkRegistry(registry, nodes, signal) {
-			const [{checkRegistry}, {findReusableTiers}] = await Promise.all([import('../services/docker/registry.js'), import('../services/docker/reuse.js')]);
-			const limited = AbortSignal.any([signal, AbortSignal.timeout(20_000)]);
-			// An unreachable registry rejects here, so the review says it could not ask instead of "0 found".
-			await checkRegistry(registry, limited);
-			const found = await findReusableTiers(nodes, limited);
-			return new Set(found.keys());
+			const [{checkRegistry, withDeadline}, {findReusableTiers}] = await Promise.all([import('../services/docker/registry.js'), import('../services/docker/reuse.js')]);
+			// AbortSignal.timeout inside AbortSignal.any can be collected before it fires on Node 20.
+			const limited = withDeadline(signal, 20_000);
+			try {
+				// An unreachable registry rejects here, so the review says it could not ask instead of "0 found".
+				await checkRegistry(registry, limited.signal);
+				const found = await findReusableTiers(nodes, limited.signal);
+				return new Set(found.keys());
+			} finally {
+				limited.done();
+			}
 		},
 		build: buildEvents,
 	};

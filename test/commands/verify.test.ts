@@ -107,3 +107,9 @@ test('verify needs exactly one image', async () => {
 	expect(await run(['verify'], io)).toBe(2);
 	expect(out.stderr).toBe('stackwiz: verify needs an image.\nRun `stackwiz verify IMAGE`, e.g. `stackwiz verify registry.example.com/ml/stackwiz/apps:TAG`.\n');
 });
+
+test('an image argument that would be a docker option is refused before docker runs', async () => {
+	const {code, stdout, stderr} = await verify(['--', '-v=/:/host']);
+	expect({code, stdout}).toEqual({code: 2, stdout: ''});
+	expect(stderr).toBe('stackwiz: "-v=/:/host" is not an image reference.\nPass a reference like registry.example.com/ml/stackwiz/apps:TAG or an image id.\n');
+});
