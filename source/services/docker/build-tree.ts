@@ -56,6 +56,15 @@ function finishMessage(state: BuildState, run: BakeRunResult | null, outcome: Bu
 	}
 
 	const failure = run?.failures[0];
+	const host = registry ? registryHost(registry) : undefined;
+	// A push that fails is the registry's fault, not the step's, whether BuildKit reports it on the
+	// push vertex or only in its ERROR trailer.
+	const pushFailed = state.push && host !== undefined && (failure?.step.startsWith('pushing ') || (!failure && run?.errors.some(error => error.includes(host))));
+	if (pushFailed) {
+		const errors = [...new Set([...(failure ? [failure.reason] : []), ...(run?.errors ?? [])])].join('; ') || `exit code ${run?.exitCode ?? '?'}`;
+		return `pushing to ${host} failed: ${errors}; ${keptText}.\nCheck the registry (and \`docker login ${host}\`), then run the same command again: pushed tiers are reused, the rest come from the build cache.`;
+	}
+
 	if (failure) {
 		const others = run!.failures.slice(1).map(other => other.tier);
 		return `tier ${failure.tier} failed at ${failure.step}: ${failure.reason}${others.length > 0 ? ` (also failed: ${others.join(', ')})` : ''}; ${keptText}.\nFix that step in the catalog or recipe (its last log lines are above) and run again; finished tiers are not built again.`;
@@ -68,12 +77,6 @@ function finishMessage(state: BuildState, run: BakeRunResult | null, outcome: Bu
 	}
 
 	const errors = run?.errors.length ? run.errors.join('; ') : `exit code ${run?.exitCode ?? '?'}`;
-	const host = registry ? registryHost(registry) : undefined;
-	if (state.push && host && run?.errors.some(error => error.includes(host))) {
-		// The registry went away or refused the push after preflight had reached it.
-		return `pushing to ${host} failed: ${errors}; ${keptText}.\nCheck the registry (and \`docker login ${host}\`), then run the same command again: pushed tiers are reused, the rest come from the build cache.`;
-	}
-
 	return `docker buildx bake failed: ${errors}; ${keptText}.\nRun it yourself to see its full output: cd ${shellQuote(out)} && docker buildx bake -f ${bakeFileName}`;
 }
 
