@@ -283,6 +283,7 @@ export function detectCatalogKind(data: unknown): CatalogFileKind | null {
 
 	const resource = record['resource'];
 	const tier = typeof resource === 'object' && resource !== null ? (resource as Record<string, unknown>)['tier'] : undefined;
-	const byTier: Record<string, CatalogFileKind> = {base: 'os', cuda: 'cuda', basic: 'python', framework: 'framework'};
-	return typeof tier === 'string' ? byTier[tier] ?? null : null;
+	// A Map, not an object literal: a tier named "valueOf" or "constructor" must not find Object's prototype.
+	const byTier = new Map<unknown, CatalogFileKind>([['base', 'os'], ['cuda', 'cuda'], ['basic', 'python'], ['framework', 'framework']]);
+	return byTier.get(tier) ?? null;
 }

@@ -49,7 +49,8 @@ type VersionContext = Record<string, string>;
 
 function requirementReason(owner: string, requires: Record<string, string>, context: VersionContext): string | undefined {
 	for (const [id, range] of Object.entries(requires)) {
-		const actual = context[id];
+		// Own keys only: an id such as "constructor" must not find Object's prototype.
+		const actual = Object.hasOwn(context, id) ? context[id] : undefined;
 		if (actual !== undefined && !satisfies(actual, range)) {
 			return `${owner} needs ${id} ${range}, the image has ${actual}`;
 		}
@@ -399,7 +400,7 @@ function resolveImage(catalog: Catalog, selection: Selection, request: ImageRequ
 		}
 
 		const common = catalog.python.common
-			.map(item => chooseAddOn(item, {id: item.kind.id, range: chosenFramework.requires[item.kind.id] ?? '*'}, {...context}, selection.gpus))
+			.map(item => chooseAddOn(item, {id: item.kind.id, range: Object.hasOwn(chosenFramework.requires, item.kind.id) ? chosenFramework.requires[item.kind.id]! : '*'}, {...context}, selection.gpus))
 			.filter((choice): choice is ChosenAddOn => !('reason' in choice));
 		const components = chooseAddOns(catalog.components, withDependencies(catalog.components, selection.components), {...context}, selection.gpus);
 		const extras = chooseAddOns(catalog.extras, request.extras.filter(extra => !isCompanion(extra.id)), {...context}, selection.gpus);

@@ -67,6 +67,14 @@ components:
 		expect((error as UserError).message.replaceAll(directory, 'DIR')).toBe('DIR/notes.yaml:1:1 is not a catalog file: expected a top-level gpus:, extras:, components: or apps: list, or a resource: with tier base, cuda, basic or framework');
 	});
 
+	test('a tier named like an Object prototype member is not a catalog kind (found by the property tests)', async () => {
+		const directory = await editedCatalogCopy('apps.yaml', text => text);
+		const {writeFile} = await import('node:fs/promises');
+		await writeFile(`${directory}/odd.yaml`, 'sources: ["test"]\nresource: {id: odd, name: Odd, category: x, relation: task, tier: valueOf, lifecycle_days: 30}\n');
+		const error = await loadCatalog([], directory).catch((error_: unknown) => error_ as UserError);
+		expect((error as UserError).message.replaceAll(directory, 'DIR')).toBe('DIR/odd.yaml:1:1 is not a catalog file: expected a top-level gpus:, extras:, components: or apps: list, or a resource: with tier base, cuda, basic or framework');
+	});
+
 	test('--catalog entries override bundled ones by key', async () => {
 		const override = await editedCatalogCopy('apps.yaml', text => text.replace('name: Demo app', 'name: Demo app (site build)'));
 		const catalog = await loadCatalog([override], 'test/fixtures/catalog-e2e');
