@@ -1,5 +1,5 @@
 import {spawn, spawnSync} from 'node:child_process';
-import {cp, mkdtemp, readdir, readFile, readlink, writeFile} from 'node:fs/promises';
+import {cp, mkdtemp, readdir, readFile, readlink, rm, writeFile} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {parse, stringify} from 'yaml';
@@ -200,4 +200,24 @@ export async function processesRunning(text: string): Promise<string[]> {
 	}
 
 	return found;
+}
+
+/**
+ * Tears down what one e2e file made: its registry proxies, the local tags of its run (also those under
+ * the proxies' hosts), its repositories in the registry and its temporary directory.
+ */
+export async function cleanUpRun(run: {runId: string; registries: string[]; directory?: string; proxies: Array<{close: () => Promise<void>}>}): Promise<void> {
+	await Promise.all(run.proxies.map(async proxy => proxy.close()));
+	const mine = docker(['image', 'ls', '--format', '{{.Repository}}:{{.Tag}}']).stdout.split('\n').filter(image => image.includes(`/e2e-${run.runId}`));
+	if (mine.length > 0) {
+		docker(['image', 'rm', '--force', ...mine]);
+	}
+
+	for (const registry of run.registries) {
+		await cleanUp(registry);
+	}
+
+	if (run.directory) {
+		await rm(run.directory, {recursive: true, force: true});
+	}
 }

@@ -3,7 +3,7 @@ import {mkdir, readdir, readFile, rm, writeFile} from 'node:fs/promises';
 import path from 'node:path';
 import {afterAll, beforeAll, describe, expect, test, vi} from 'vitest';
 import {descendants, expectCompleteOutput, expectNoLeftovers, expectOneSentence} from '../helpers/cli-process.js';
-import {catalogCopy, cleanUp, docker, processesRunning, processesUsing, readResult, recipeCopy, registryDigest, registryHost, requireEngine, stackwiz, startStackwiz, temporaryDirectory, uniqueRun} from './engine.js';
+import {catalogCopy, cleanUpRun, processesRunning, processesUsing, readResult, recipeCopy, registryDigest, registryHost, requireEngine, stackwiz, startStackwiz, temporaryDirectory, uniqueRun} from './engine.js';
 import {startRegistryProxy, type RegistryProxy} from './registry-proxy.js';
 
 /**
@@ -21,17 +21,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-	await Promise.all(proxies.map(async proxy => proxy.close()));
-	// Local tags under the proxies' hosts, then this run's repositories in the registry.
-	const mine = docker(['image', 'ls', '--format', '{{.Repository}}:{{.Tag}}']).stdout.split('\n').filter(image => image.includes(`/e2e-${runId}`));
-	if (mine.length > 0) {
-		docker(['image', 'rm', '--force', ...mine]);
-	}
-
-	await cleanUp(registry);
-	if (directory) {
-		await rm(directory, {recursive: true, force: true});
-	}
+	await cleanUpRun({runId, registries: [registry], directory, proxies});
 });
 
 /** The registry's digest of a tag pushed through a proxy (same repositories, other host). */

@@ -1,11 +1,11 @@
 import {spawn, spawnSync} from 'node:child_process';
 import {randomBytes} from 'node:crypto';
-import {mkdir, readdir, readFile, rm, writeFile} from 'node:fs/promises';
+import {mkdir, readdir, readFile, writeFile} from 'node:fs/promises';
 import path from 'node:path';
 import {parse, stringify} from 'yaml';
 import {afterAll, beforeAll, describe, expect, test} from 'vitest';
 import {startCli, type Finished} from '../helpers/cli-process.js';
-import {catalogCopy, cleanUp, docker, readResult, recipeCopy, requireEngine, temporaryDirectory, uniqueRun} from './engine.js';
+import {catalogCopy, cleanUpRun, docker, readResult, recipeCopy, requireEngine, temporaryDirectory, uniqueRun} from './engine.js';
 import {startRegistryProxy, type RegistryProxy} from './registry-proxy.js';
 
 /**
@@ -23,16 +23,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-	await Promise.all(proxies.map(async proxy => proxy.close()));
-	const mine = docker(['image', 'ls', '--format', '{{.Repository}}:{{.Tag}}']).stdout.split('\n').filter(image => image.includes(`/e2e-${runId}`));
-	if (mine.length > 0) {
-		docker(['image', 'rm', '--force', ...mine]);
-	}
-
-	await cleanUp(registry);
-	if (directory) {
-		await rm(directory, {recursive: true, force: true});
-	}
+	await cleanUpRun({runId, registries: [registry], directory, proxies});
 });
 
 /** stackwiz with the real docker on PATH and extra environment. */

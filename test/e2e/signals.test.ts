@@ -5,7 +5,7 @@ import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {afterAll, beforeAll, describe, expect, test, vi} from 'vitest';
 import {alive, descendants} from '../helpers/cli-process.js';
-import {catalogCopy, cleanUp, docker, processesRunning, processesUsing, readResult, recipeCopy, registryDigest, registryHost, requireEngine, stackwiz, startStackwiz, temporaryDirectory, uniqueRun, type Running} from './engine.js';
+import {catalogCopy, cleanUpRun, processesRunning, processesUsing, readResult, recipeCopy, registryDigest, registryHost, requireEngine, type Running, stackwiz, startStackwiz, temporaryDirectory, uniqueRun} from './engine.js';
 import {startRegistryProxy, type RegistryProxy} from './registry-proxy.js';
 
 /**
@@ -26,17 +26,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-	await Promise.all(proxies.map(async proxy => proxy.close()));
-	const mine = docker(['image', 'ls', '--format', '{{.Repository}}:{{.Tag}}']).stdout.split('\n').filter(image => image.includes(`/e2e-${runId}`));
-	if (mine.length > 0) {
-		docker(['image', 'rm', '--force', ...mine]);
-	}
-
-	await cleanUp(registry);
-	if (directory) {
-		await rm(directory, {recursive: true, force: true});
-	}
-	await cleanUp(`${registry}-wizard`);
+	await cleanUpRun({runId, registries: [registry, `${registry}-wizard`], directory, proxies});
 });
 
 /** Sends `signal` and returns the run, how long it took to stop, and the processes it had started. */
