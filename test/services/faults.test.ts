@@ -41,7 +41,7 @@ async function registry(mode: Parameters<typeof startFakeRegistry>[0]): Promise<
 
 type Fault = {
 	name: string;
-	/** The recipe's registry host (a fake), or undefined for the e2e recipe's own. */
+	/** The recipe's registry host for the faulty run; a fake that answers is used otherwise. */
 	registry?: () => Promise<string>;
 	env?: Record<string, string>;
 	/** PATH without any docker. */
@@ -67,8 +67,9 @@ describe('faults before the build: exit 2, one sentence and the fix, complete fi
 		const out = path.join(directory, 'out');
 		const pids = path.join(directory, 'pids');
 		await mkdir(pids);
-		const host = fault.registry ? await fault.registry() : undefined;
-		const recipe = host ? await recipeWithRegistry(directory, `${host}/e2e`) : e2eRecipeFile;
+		// A unit test never depends on a registry of the machine: the faulty run and the fixed one push to fakes.
+		const host = fault.registry ? await fault.registry() : await registry('ok');
+		const recipe = await recipeWithRegistry(directory, `${host}/e2e`);
 		const log = path.join(directory, 'docker.jsonl');
 		const env = {FAULT_DOCKER_PIDS: pids, FAKE_DOCKER_LOG: log, FAKE_DOCKER_CAPTURE: path.join(rawjsonDirectory, 'cold-push'), ...fault.env};
 		const run = await startCli(['--non-interactive', recipe, ...e2eCatalogArgs, '--out', out], {env, ...(fault.noDocker ? {path: directory} : {})}).done;
@@ -87,7 +88,7 @@ describe('faults before the build: exit 2, one sentence and the fix, complete fi
 		}
 
 		// Without the fault, the same command goes through.
-		const fixed = fault.registry ? await recipeWithRegistry(directory, `${await registry('ok')}/e2e`) : e2eRecipeFile;
+		const fixed = await recipeWithRegistry(directory, `${await registry('ok')}/e2e`);
 		const again = await startCli(['--non-interactive', fixed, ...e2eCatalogArgs, '--out', out], {env: {FAKE_DOCKER_CAPTURE: path.join(rawjsonDirectory, 'cold-push')}}).done;
 		expect(again.code, again.stderr).toBe(0);
 		expect((JSON.parse(await readFile(path.join(out, 'build-result.json'), 'utf8')) as BuildResult).outcome).toBe('ok');
