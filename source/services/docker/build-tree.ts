@@ -6,8 +6,8 @@ import {bakeArguments, bakeFileName, registryVariable, shellQuote, type BakeFile
 import type {TierTree} from '../../core/tier-tree.js';
 import {exitCodes, UserError} from '../../errors.js';
 import {runBake, type BakeRunResult} from './bake-runner.js';
-import {preflight} from './preflight.js';
-import {inspectImage, inspectLocalImage, registryHost, withDeadline} from './registry.js';
+import {preflight, type Preflight} from './preflight.js';
+import {childSignal, inspectImage, inspectLocalImage, registryHost, withDeadline} from './registry.js';
 import {findReusableTiers, withReusedTiers, writeFileAtomic} from './reuse.js';
 
 export const buildResultFileName = 'build-result.json';
@@ -124,9 +124,24 @@ export async function buildTree(options: BuildTreeOptions): Promise<BuildTreeOut
 	const bake = JSON.parse(options.files.get(bakeFileName)!) as BakeFile;
 	const push = options.push && Boolean(tree.registry);
 	const secrets = secretValues(tree, process.env);
-	const checks = await preflight({...(options.builder ? {builder: options.builder} : {}), ...(push ? {registry: tree.registry} : {}), bake, signal});
+	// The registry look-ups run alongside the preflight and count only once it has passed.
+	const lookupSignal = childSignal(signal);
+	const registryLookups = push && options.reuse ? findReusableTiers(tree.nodes, lookupSignal.signal) : Promise.resolve(new Map<string, TierImage>());
+	// Handled from the start: it may fail (an interrupt) while the preflight is still awaited.
+	registryLookups.catch(() => undefined);
+	let checks: Preflight;
+	let reusable: Map<string, TierImage>;
+	try {
+		checks = await preflight({...(options.builder ? {builder: options.builder} : {}), ...(push ? {registry: tree.registry} : {}), bake, signal});
+		reusable = await registryLookups;
+	} catch (error) {
+		lookupSignal.abort();
+		await registryLookups.catch(() => undefined);
+		throw error;
+	} finally {
+		lookupSignal.done();
+	}
 
-	const reusable = push && options.reuse ? await findReusableTiers(tree.nodes, signal) : new Map<string, TierImage>();
 	const reused = new Map([...reusable].map(([id, image]) => [id, image.digest!]));
 	if (reused.size > 0) {
 		await writeFileAtomic(path.join(out, bakeFileName), `${JSON.stringify(withReusedTiers(bake, tree, reused), null, 2)}\n`);

@@ -1,7 +1,7 @@
 import {builderNamePattern} from '../../core/generate.js';
 import {UserError} from '../../errors.js';
-import {docker, firstErrorLine} from './docker-cli.js';
-import {checkRegistry} from './registry.js';
+import {docker, firstErrorLine, type DockerResult} from './docker-cli.js';
+import {checkRegistry, childSignal} from './registry.js';
 
 /** Ends a sentence that quotes an error, without doubling its punctuation. */
 const sentence = (text: string) => (/[.?!]$/.test(text) ? text : `${text}.`);
@@ -152,17 +152,45 @@ const needsContainerdCheck = (bake: BakeFeatures) =>
 	Object.values(bake.target).some(target => (target.platforms ?? []).length > 1 || (target['cache-to'] ?? []).length > 0 || (target.attest ?? []).length > 0);
 
 /**
- * Everything that must hold before a build starts, checked in order, each failure a UserError
- * (exit 2) that says how to fix it: the docker CLI, the daemon, buildx and its version, the
- * builder and its driver, what the bake file needs from them, and the registry when pushing.
+ * Everything that must hold before a build starts, each failure a UserError (exit 2) that says how
+ * to fix it: the docker CLI, the daemon, buildx and its version, the builder and its driver, what
+ * the bake file needs from them, and the registry when pushing. The calls run at once (each docker
+ * plugin call costs a process start); their answers are judged in that order, so the first problem
+ * reported is the same as if they ran one by one, and the calls still running are then stopped.
  */
 export async function preflight(options: {builder?: string; registry?: string; bake: BakeFeatures; signal?: AbortSignal}): Promise<Preflight> {
-	const {signal} = options;
 	if (options.builder !== undefined && !builderNamePattern.test(options.builder)) {
 		throw new UserError(`"${options.builder}" is not a builder name.`, 'Pass a name from `docker buildx ls`, e.g. --builder default.');
 	}
 
-	const version = await docker(['version', '--format', '{{.Server.Version}}'], {signal});
+	const stop = childSignal(options.signal);
+	const {signal} = stop;
+	const started = {
+		version: docker(['version', '--format', '{{.Server.Version}}'], {signal}),
+		buildx: docker(['buildx', 'version'], {signal}),
+		inspect: docker(['buildx', 'inspect', ...(options.builder ? [options.builder] : [])], {signal}),
+		// Settled here and judged last; a failure before it must not surface as an unhandled rejection.
+		registry: options.registry ? checkRegistry(options.registry, signal).then(() => undefined, (error: unknown) => error) : Promise.resolve(undefined),
+	};
+	try {
+		const checks = await judge(started, options);
+		const registryError = await started.registry;
+		if (registryError) {
+			throw registryError;
+		}
+
+		return checks;
+	} finally {
+		stop.abort();
+		stop.done();
+		await Promise.allSettled(Object.values(started));
+	}
+}
+
+type StartedChecks = {version: Promise<DockerResult>; buildx: Promise<DockerResult>; inspect: Promise<DockerResult>};
+
+async function judge(started: StartedChecks, options: {builder?: string; bake: BakeFeatures; signal?: AbortSignal}): Promise<Preflight> {
+	const version = await started.version;
 	if (version.missing) {
 		throw new UserError('docker was not found on PATH.', 'Install Docker Engine and its CLI (https://docs.docker.com/engine/install/), then run again.');
 	}
@@ -175,7 +203,7 @@ export async function preflight(options: {builder?: string; registry?: string; b
 		throw new UserError(sentence(`the Docker daemon is not reachable: ${reason}`), hint);
 	}
 
-	const buildxOutput = await docker(['buildx', 'version'], {signal});
+	const buildxOutput = await started.buildx;
 	const buildx = buildxOutput.exitCode === 0 ? parseBuildxVersion(buildxOutput.stdout) : undefined;
 	if (!buildx) {
 		throw new UserError(
@@ -188,7 +216,7 @@ export async function preflight(options: {builder?: string; registry?: string; b
 		throw new UserError(`docker buildx ${buildx.version} is too old: stackwiz needs ${minimumBuildx.major}.${minimumBuildx.minor}.${minimumBuildx.patch} or newer for --progress=rawjson.`, 'Upgrade the buildx plugin (https://github.com/docker/buildx/releases), then run again.');
 	}
 
-	const inspect = await docker(['buildx', 'inspect', ...(options.builder ? [options.builder] : [])], {signal});
+	const inspect = await started.inspect;
 	const shownName = options.builder ?? 'the default builder';
 	if (inspect.exitCode !== 0) {
 		const reason = firstErrorLine(inspect.stderr || inspect.stdout);
@@ -206,7 +234,7 @@ export async function preflight(options: {builder?: string; registry?: string; b
 
 	let containerdStore = false;
 	if (builder.driver === 'docker' && needsContainerdCheck(options.bake)) {
-		const info = await docker(['info', '--format', '{{json .DriverStatus}}'], {signal});
+		const info = await docker(['info', '--format', '{{json .DriverStatus}}'], {...(options.signal ? {signal: options.signal} : {})});
 		containerdStore = info.stdout.includes('io.containerd.snapshotter');
 	}
 
@@ -216,10 +244,6 @@ export async function preflight(options: {builder?: string; registry?: string; b
 			`the build needs what builder "${builder.name}" (${builder.driver} driver) cannot do: ${problems.join('; ')}.`,
 			'Use a docker-container builder (`docker buildx create --name stackwiz --driver docker-container --use`, then --builder stackwiz), or turn on the containerd image store.',
 		);
-	}
-
-	if (options.registry) {
-		await checkRegistry(options.registry, signal);
 	}
 
 	return {buildx, builder, serverVersion: version.stdout.trim()};

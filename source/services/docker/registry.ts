@@ -44,16 +44,11 @@ function baseUrl(host: string): string {
 }
 
 /**
- * A signal that aborts with `signal` or after `ms` (as a TimeoutError); call `done` when finished.
- * Not `AbortSignal.any([signal, AbortSignal.timeout(ms)])`: on Node 20 the combined signal holds its
- * sources weakly, so the timeout can be garbage-collected and never fire, and a registry that
- * accepts the connection but never answers then hangs the build for undici's 300 s.
+ * A signal of its own that also aborts when `signal` does: `abort` ends it early, `done` unhooks it
+ * from `signal`. Linked by hand rather than with AbortSignal.any (see withDeadline).
  */
-export function withDeadline(signal: AbortSignal | undefined, ms: number): {signal: AbortSignal; done: () => void} {
+export function childSignal(signal: AbortSignal | undefined): {signal: AbortSignal; abort: (reason?: unknown) => void; done: () => void} {
 	const controller = new AbortController();
-	const timer = setTimeout(() => {
-		controller.abort(new DOMException(`no answer within ${ms} ms`, 'TimeoutError'));
-	}, ms);
 	const onAbort = () => {
 		controller.abort(signal?.reason);
 	};
@@ -66,9 +61,31 @@ export function withDeadline(signal: AbortSignal | undefined, ms: number): {sign
 
 	return {
 		signal: controller.signal,
+		abort(reason) {
+			controller.abort(reason);
+		},
+		done() {
+			signal?.removeEventListener('abort', onAbort);
+		},
+	};
+}
+
+/**
+ * A signal that aborts with `signal` or after `ms` (as a TimeoutError); call `done` when finished.
+ * Not `AbortSignal.any([signal, AbortSignal.timeout(ms)])`: on Node 20 the combined signal holds its
+ * sources weakly, so the timeout can be garbage-collected and never fire, and a registry that
+ * accepts the connection but never answers then hangs the build for undici's 300 s.
+ */
+export function withDeadline(signal: AbortSignal | undefined, ms: number): {signal: AbortSignal; done: () => void} {
+	const child = childSignal(signal);
+	const timer = setTimeout(() => {
+		child.abort(new DOMException(`no answer within ${ms} ms`, 'TimeoutError'));
+	}, ms);
+	return {
+		signal: child.signal,
 		done() {
 			clearTimeout(timer);
-			signal?.removeEventListener('abort', onAbort);
+			child.done();
 		},
 	};
 }
