@@ -186,8 +186,22 @@ export function recipeToSelection(catalog: Catalog, recipe: Recipe): {selection:
 		return request;
 	};
 
-	const checkPackages = (specs: string[], known: Map<string, unknown>, what: string, path: Array<string | number>) =>
-		specs.map((spec, index) => checkPackage(spec, known, what, [...path, index]));
+	// One package twice in a list (`[demo@1.0, demo]`) would be installed twice, under two ranges.
+	const checkPackages = (specs: string[], known: Map<string, unknown>, what: string, path: Array<string | number>) => {
+		const seen = new Map<string, number>();
+		return specs.map((spec, index) => {
+			const request = checkPackage(spec, known, what, [...path, index]);
+			const first = seen.get(request.id);
+			if (first === undefined) {
+				seen.set(request.id, index);
+			} else {
+				const list = String(path.at(-1));
+				problems.push({path: [...path, index], message: `${what} ${request.id} is listed twice (${list}[${first}] and ${list}[${index}]); keep one, with the version range you want`});
+			}
+
+			return request;
+		});
+	};
 
 	const names = new Map<string, number>();
 	const images: ImageRequest[] = recipe.images.map((image, index) => {
