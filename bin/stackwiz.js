@@ -45,7 +45,7 @@ process.on('SIGTERM', onSignal);
 // Also on a crash or a forced exit: raw mode off and the cursor back.
 process.on('exit', restoreTerminal);
 
-const {run} = await import('../dist/cli.js');
+const {run} = await import('../dist/bundle/cli.js');
 const code = await run(
 	process.argv.slice(2),
 	{

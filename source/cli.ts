@@ -1,7 +1,9 @@
 import {readFileSync} from 'node:fs';
+import path from 'node:path';
 import {parseArgs} from 'node:util';
 import type {Command, Io} from './commands/command.js';
 import {exitCodes, formatUserError, UserError} from './errors.js';
+import {packageRoot} from './services/package-files.js';
 
 const usage = `stackwiz: plan, build and push pinned tiers of GPU training images
 
@@ -39,7 +41,7 @@ const commands: Record<string, () => Promise<Command>> = {
 };
 
 function packageVersion(): string {
-	const file = new URL('../package.json', import.meta.url);
+	const file = path.join(packageRoot, 'package.json');
 	return (JSON.parse(readFileSync(file, 'utf8')) as {version: string}).version;
 }
 

@@ -1,15 +1,15 @@
 import {createHash} from 'node:crypto';
 import {readdir, readFile, rename, writeFile} from 'node:fs/promises';
 import path from 'node:path';
-import {fileURLToPath} from 'node:url';
 import {buildCatalog, CatalogError, type Catalog} from '../core/catalog.js';
 import {catalogFileSchemas, detectCatalogKind, type CatalogFile, type CatalogFileKind} from '../core/catalog-schema.js';
 import type {ZodType} from 'zod';
 import {formatIssue, parseYamlDocument, type DocumentIssue, type Locate} from '../core/document.js';
 import {UserError} from '../errors.js';
+import {packageRoot} from './package-files.js';
 
 /** The catalogs shipped in the package, next to dist/. */
-export const bundledCatalogDirectory = fileURLToPath(new URL('../../catalogs/', import.meta.url));
+export const bundledCatalogDirectory = path.join(packageRoot, 'catalogs/');
 
 async function yamlFiles(directory: string): Promise<string[]> {
 	let entries: string[];
@@ -44,7 +44,7 @@ function parseCatalogText(text: string, label: string): LoadedFile | DocumentIss
  * skips YAML parsing and schema checks for files nobody edited. Any other file is parsed as usual.
  */
 type Snapshot = Record<string, {kind: CatalogFileKind; data: unknown}>;
-const snapshotPath = fileURLToPath(new URL('../catalog-snapshot.json', import.meta.url));
+const snapshotPath = path.join(packageRoot, 'dist', 'catalog-snapshot.json');
 let snapshot: Promise<Snapshot> | undefined;
 const textHash = (text: string) => createHash('sha256').update(text).digest('hex');
 
