@@ -22,34 +22,42 @@ const turn = async () => new Promise(resolve => {
 
 type Sample = {frame: number; tree: number};
 
+/**
+ * Times one key: from writing it to stdin to the first frame Ink writes to stdout, and to the first
+ * frame whose tier tree shows the new answers. The times are taken inside stdout's write, when the
+ * frame is out, not when a polling loop gets around to looking.
+ */
 async function measure(app: ReturnType<typeof render>, key: string, treeSettled: (frame: string) => boolean): Promise<Sample> {
-	const before = app.frames.length;
-	const start = performance.now();
-	app.stdin.write(key);
-	// React renders the key's update in a microtask; look there first, then between macrotasks.
-	for (let count = 0; count < 3; count++) {
-		await Promise.resolve();
-	}
-
+	const stdout = app.stdout as unknown as {write: (frame: string) => void};
+	const write = stdout.write;
 	let frame = Number.NaN;
-	for (;;) {
-		if (Number.isNaN(frame) && app.frames.length > before) {
-			frame = performance.now() - start;
+	let tree = Number.NaN;
+	const start = performance.now();
+	stdout.write = (output: string) => {
+		write(output);
+		const at = performance.now() - start;
+		if (Number.isNaN(frame)) {
+			frame = at;
 		}
 
-		const text = stripVTControlCharacters(app.lastFrame() ?? '');
-		if (!Number.isNaN(frame) && treeSettled(text)) {
-			break;
+		if (Number.isNaN(tree) && treeSettled(stripVTControlCharacters(output))) {
+			tree = at;
 		}
+	};
 
-		if (performance.now() - start > 5000) {
-			throw new Error(`no settled frame after ${key}:\n${text}`);
+	try {
+		app.stdin.write(key);
+		while (Number.isNaN(frame) || Number.isNaN(tree)) {
+			if (performance.now() - start > 5000) {
+				throw new Error(`no settled frame after ${JSON.stringify(key)}:\n${stripVTControlCharacters(app.lastFrame() ?? '')}`);
+			}
+
+			await turn();
 		}
-
-		await turn();
+	} finally {
+		stdout.write = write;
 	}
 
-	const tree = performance.now() - start;
 	// Let Ink re-subscribe its input handlers before the next key, as a human pause would.
 	for (let count = 0; count < 5; count++) {
 		await turn();
