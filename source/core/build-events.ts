@@ -26,7 +26,7 @@ export type TierInfo = {
 };
 
 export type BuildEvent =
-	| {type: 'start'; time: number; tiers: TierInfo[]; push: boolean; registry: string | null; builder: string; driver: string; buildx: string}
+	| {type: 'start'; time: number; tiers: TierInfo[]; push: boolean; registry: string | null; builder: string | null; driver: string | null; buildx: string | null}
 	| {type: 'queued'; time: number; tier: string}
 	| {type: 'building'; time: number; tier: string; step: string | null; index: number | null; total: number | null; bytes: ByteProgress | null}
 	| {type: 'cached'; time: number; tier: string}
@@ -61,9 +61,10 @@ export type BuildState = {
 	status: 'idle' | 'running' | 'done';
 	push: boolean;
 	registry: string | null;
-	builder: string;
-	driver: string;
-	buildx: string;
+	/** Null when Docker was not needed: the registry had every tier. */
+	builder: string | null;
+	driver: string | null;
+	buildx: string | null;
 	/** Tier ids in tree order (parents before children). */
 	order: string[];
 	tiers: Record<string, TierView>;
@@ -83,9 +84,9 @@ export const initialBuildState: BuildState = {
 	status: 'idle',
 	push: false,
 	registry: null,
-	builder: '',
-	driver: '',
-	buildx: '',
+	builder: null,
+	driver: null,
+	buildx: null,
 	order: [],
 	tiers: {},
 	warnings: [],

@@ -131,7 +131,9 @@ export function plainReporter(io: Io): Reporter {
 				case 'start': {
 					width = Math.max(...event.tiers.map(tier => tier.id.length));
 					const target = event.push ? `pushing to ${event.registry ?? ''}` : 'loading into the local image store';
-					io.stderr(`stackwiz: ${event.tiers.length} tiers with buildx ${event.buildx}, builder ${event.builder} (${event.driver} driver), ${target}\n`);
+					io.stderr(event.builder === null
+						? `stackwiz: ${event.tiers.length} tiers, all already in ${event.registry ?? ''}: nothing to build\n`
+						: `stackwiz: ${event.tiers.length} tiers with buildx ${event.buildx}, builder ${event.builder} (${event.driver} driver), ${target}\n`);
 					return;
 				}
 

@@ -1,14 +1,16 @@
+import {createHash} from 'node:crypto';
 import {createServer, type IncomingMessage, type ServerResponse} from 'node:http';
 import type {Socket} from 'node:net';
 
 /**
  * A loopback HTTP server that plays a misbehaving registry:
  *   ok            the v2 API answers, no image is there (404 for every manifest)
+ *   full          the v2 API answers, and every tag asked for is there (one 1000-byte layer each)
  *   unauthorized  401 with a Basic challenge for everything, as a registry that wants a login
  *   error         500 for everything (a proxy or web server, not a registry)
  *   silent        accepts connections and never answers (a hung registry)
  */
-export type RegistryMode = 'ok' | 'unauthorized' | 'error' | 'silent';
+export type RegistryMode = 'ok' | 'full' | 'unauthorized' | 'error' | 'silent';
 
 export type FakeRegistry = {host: string; requests: string[]; close: () => Promise<void>};
 
@@ -31,6 +33,21 @@ export async function startFakeRegistry(mode: RegistryMode): Promise<FakeRegistr
 			case 'error': {
 				response.writeHead(500);
 				response.end('internal error');
+				return;
+			}
+
+			case 'full': {
+				if (request.url === '/v2/') {
+					response.writeHead(200, {'content-type': 'application/json'});
+					response.end('{}');
+					return;
+				}
+
+				// A manifest of its own per reference, so every tag has its own digest.
+				const layer = `sha256:${createHash('sha256').update(request.url ?? '').digest('hex')}`;
+				const body = JSON.stringify({schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', layers: [{mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: layer, size: 1000}]});
+				response.writeHead(200, {'content-type': 'application/vnd.oci.image.manifest.v1+json', 'docker-content-digest': `sha256:${createHash('sha256').update(body).digest('hex')}`});
+				response.end(body);
 				return;
 			}
 

@@ -129,6 +129,13 @@ describe('plainReporter', () => {
 		expect(out.stderr).not.toContain('\u001B[');
 	});
 
+	test('every tier already in the registry: the first line says there is nothing to build', () => {
+		const {out, io} = capture();
+		const reporter = plainReporter(io);
+		reporter.event({...events[0]!, builder: null, driver: null, buildx: null} as BuildEvent);
+		expect(out.stderr).toBe('stackwiz: 4 tiers, all already in r/e2e: nothing to build\n');
+	});
+
 	test('--json: every event as one JSON line on stdout, nothing on stderr', () => {
 		const {out, io} = capture();
 		const reporter = jsonReporter(io);

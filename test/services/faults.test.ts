@@ -95,6 +95,21 @@ describe('faults before the build: exit 2, one sentence and the fix, complete fi
 	}, 40_000);
 });
 
+test('docker absent, but the registry has every tier: nothing to build, so nothing runs through Docker (exit 0)', async () => {
+	const directory = await scratch();
+	const out = path.join(directory, 'out');
+	const recipe = await recipeWithRegistry(directory, `${await registry('full')}/e2e`);
+	const run = await startCli(['--non-interactive', recipe, ...e2eCatalogArgs, '--out', out], {path: directory}).done;
+	expect(run.code, run.stderr).toBe(0);
+	const lines = run.stderr.trim().split('\n');
+	expect(lines[0]).toMatch(/^stackwiz: 7 tiers, all already in 127\.0\.0\.1:\d+\/e2e: nothing to build$/);
+	expect(lines.slice(1)).toHaveLength(tiers);
+	const result = JSON.parse(await readFile(path.join(out, 'build-result.json'), 'utf8')) as BuildResult;
+	expect(result.outcome).toBe('ok');
+	expect(result.tiers.map(tier => tier.state)).toEqual(Array.from({length: tiers}, () => 'reused'));
+	await expectCompleteOutput(out, tiers);
+});
+
 describe('faults during the build', () => {
 	test('a tier failing: exit 1, the failed step and its reason in one sentence and the fix; the result says failed', async () => {
 		const directory = await scratch();

@@ -78,7 +78,11 @@ describe.each(signals)('%s', signal => {
 		const out = path.join(directory, 'out');
 		const pids = path.join(directory, 'pids');
 		await mkdir(pids);
-		const running = startCli(['--non-interactive', e2eRecipeFile, ...e2eCatalogArgs, '--out', out], {env: {FAULT_DOCKER_HANG: 'version', FAULT_DOCKER_PIDS: pids}});
+		// A registry that has none of the tiers, so the build needs Docker.
+		const empty = await startFakeRegistry('ok');
+		registries.push(empty);
+		const recipe = await recipeWithRegistry(directory, `${empty.host}/e2e`);
+		const running = startCli(['--non-interactive', recipe, ...e2eCatalogArgs, '--out', out], {env: {FAULT_DOCKER_HANG: 'version', FAULT_DOCKER_PIDS: pids}});
 		// The preflight starts its three docker calls at once; `docker version` is the one that hangs.
 		const run = await interrupt(running, signal, async () => {
 			expect(await readdir(pids)).toHaveLength(3);

@@ -7,7 +7,7 @@ import type {TierTree} from '../../core/tier-tree.js';
 import {exitCodes, UserError} from '../../errors.js';
 import {runBake, type BakeRunResult} from './bake-runner.js';
 import {preflight, type Preflight} from './preflight.js';
-import {childSignal, inspectImage, inspectLocalImage, registryHost, withDeadline} from './registry.js';
+import {checkRegistry, childSignal, inspectImage, inspectLocalImage, registryHost, withDeadline} from './registry.js';
 import {findReusableTiers, withReusedTiers, writeFileAtomic} from './reuse.js';
 
 export const buildResultFileName = 'build-result.json';
@@ -111,10 +111,54 @@ export function redact<T>(value: T, secrets: readonly string[]): T {
 	return JSON.parse(text) as T;
 }
 
+type Settled<T> = {failed: false; value: T} | {failed: true; error: unknown};
+const settle = async <T>(promise: Promise<T>): Promise<Settled<T>> => promise.then(value => ({failed: false, value}), (error: unknown) => ({failed: true, error}));
+
 /**
- * Builds a planned tree for real: preflight, registry look-ups for reuse, the (rewritten) bake file,
- * one bake run with live per-tier events, then digests, sizes and `<out>/build-result.json`.
- * Preflight problems throw a UserError (exit 2); a failed build returns exit code 1, an
+ * Docker's checks, the registry's and the look-up of every tier's tag, all started at once. When the
+ * registry already has every tier, Docker has nothing to do: its checks are stopped and not judged
+ * (checks is null). Otherwise a problem is reported in a fixed order, whatever answers first:
+ * Docker's, then the registry's, then a look-up's.
+ */
+async function checkPrerequisites(options: BuildTreeOptions, push: boolean, bake: BakeFile): Promise<{checks: Preflight | null; reusable: Map<string, TierImage>}> {
+	const {tree, signal} = options;
+	const dockerSignal = childSignal(signal);
+	const dockerChecks = settle(preflight({...(options.builder ? {builder: options.builder} : {}), bake, signal: dockerSignal.signal}));
+	const registryCheck = settle(push && tree.registry ? checkRegistry(tree.registry, signal) : Promise.resolve());
+	const lookups = settle(push && options.reuse ? findReusableTiers(tree.nodes, signal) : Promise.resolve(new Map<string, TierImage>()));
+	try {
+		const registry = await registryCheck;
+		const found = await lookups;
+		if (!registry.failed && !found.failed && found.value.size === tree.nodes.length) {
+			return {checks: null, reusable: found.value};
+		}
+
+		const docker = await dockerChecks;
+		if (docker.failed) {
+			throw docker.error;
+		}
+
+		if (registry.failed) {
+			throw registry.error;
+		}
+
+		if (found.failed) {
+			throw found.error;
+		}
+
+		return {checks: docker.value, reusable: found.value};
+	} finally {
+		dockerSignal.abort();
+		dockerSignal.done();
+		await dockerChecks;
+	}
+}
+
+/**
+ * Builds a planned tree for real: Docker's and the registry's checks and the look-ups for reuse, the
+ * (rewritten) bake file, one bake run with live per-tier events, then digests, sizes and
+ * `<out>/build-result.json`. When the registry has every tier, nothing runs through Docker. A
+ * missing prerequisite throws a UserError (exit 2); a failed build returns exit code 1, an
  * interrupted one 130.
  */
 export async function buildTree(options: BuildTreeOptions): Promise<BuildTreeOutput> {
@@ -124,24 +168,7 @@ export async function buildTree(options: BuildTreeOptions): Promise<BuildTreeOut
 	const bake = JSON.parse(options.files.get(bakeFileName)!) as BakeFile;
 	const push = options.push && Boolean(tree.registry);
 	const secrets = secretValues(tree, process.env);
-	// The registry look-ups run alongside the preflight and count only once it has passed.
-	const lookupSignal = childSignal(signal);
-	const registryLookups = push && options.reuse ? findReusableTiers(tree.nodes, lookupSignal.signal) : Promise.resolve(new Map<string, TierImage>());
-	// Handled from the start: it may fail (an interrupt) while the preflight is still awaited.
-	registryLookups.catch(() => undefined);
-	let checks: Preflight;
-	let reusable: Map<string, TierImage>;
-	try {
-		checks = await preflight({...(options.builder ? {builder: options.builder} : {}), ...(push ? {registry: tree.registry} : {}), bake, signal});
-		reusable = await registryLookups;
-	} catch (error) {
-		lookupSignal.abort();
-		await registryLookups.catch(() => undefined);
-		throw error;
-	} finally {
-		lookupSignal.done();
-	}
-
+	const {checks, reusable} = await checkPrerequisites(options, push, bake);
 	const reused = new Map([...reusable].map(([id, image]) => [id, image.digest!]));
 	if (reused.size > 0) {
 		await writeFileAtomic(path.join(out, bakeFileName), `${JSON.stringify(withReusedTiers(bake, tree, reused), null, 2)}\n`);
@@ -161,9 +188,9 @@ export async function buildTree(options: BuildTreeOptions): Promise<BuildTreeOut
 		tiers: tree.nodes.map(node => ({id: node.id, tier: node.tier, parent: node.parent, tag: node.tag, image: node.image, images: node.images})),
 		push,
 		registry: tree.registry ?? null,
-		builder: checks.builder.name,
-		driver: checks.builder.driver,
-		buildx: checks.buildx.version,
+		builder: checks?.builder.name ?? null,
+		driver: checks?.builder.driver ?? null,
+		buildx: checks?.buildx.version ?? null,
 	});
 	for (const [id, digest] of reused) {
 		emit({type: 'reused', time: now(), tier: id, digest});

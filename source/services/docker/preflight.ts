@@ -1,7 +1,7 @@
 import {builderNamePattern} from '../../core/generate.js';
 import {UserError} from '../../errors.js';
 import {docker, firstErrorLine, type DockerResult} from './docker-cli.js';
-import {checkRegistry, childSignal} from './registry.js';
+import {childSignal} from './registry.js';
 
 /** Ends a sentence that quotes an error, without doubling its punctuation. */
 const sentence = (text: string) => (/[.?!]$/.test(text) ? text : `${text}.`);
@@ -152,13 +152,13 @@ const needsContainerdCheck = (bake: BakeFeatures) =>
 	Object.values(bake.target).some(target => (target.platforms ?? []).length > 1 || (target['cache-to'] ?? []).length > 0 || (target.attest ?? []).length > 0);
 
 /**
- * Everything that must hold before a build starts, each failure a UserError (exit 2) that says how
- * to fix it: the docker CLI, the daemon, buildx and its version, the builder and its driver, what
- * the bake file needs from them, and the registry when pushing. The calls run at once (each docker
- * plugin call costs a process start); their answers are judged in that order, so the first problem
- * reported is the same as if they ran one by one, and the calls still running are then stopped.
+ * What Docker must offer before a build starts, each failure a UserError (exit 2) that says how to
+ * fix it: the docker CLI, the daemon, buildx and its version, the builder and its driver, and what
+ * the bake file needs from them. The calls run at once (each docker plugin call costs a process
+ * start); their answers are judged in that order, so the first problem reported is the same as if
+ * they ran one by one, and the calls still running are then stopped.
  */
-export async function preflight(options: {builder?: string; registry?: string; bake: BakeFeatures; signal?: AbortSignal}): Promise<Preflight> {
+export async function preflight(options: {builder?: string; bake: BakeFeatures; signal?: AbortSignal}): Promise<Preflight> {
 	if (options.builder !== undefined && !builderNamePattern.test(options.builder)) {
 		throw new UserError(`"${options.builder}" is not a builder name.`, 'Pass a name from `docker buildx ls`, e.g. --builder default.');
 	}
@@ -169,17 +169,9 @@ export async function preflight(options: {builder?: string; registry?: string; b
 		version: docker(['version', '--format', '{{.Server.Version}}'], {signal}),
 		buildx: docker(['buildx', 'version'], {signal}),
 		inspect: docker(['buildx', 'inspect', ...(options.builder ? [options.builder] : [])], {signal}),
-		// Settled here and judged last; a failure before it must not surface as an unhandled rejection.
-		registry: options.registry ? checkRegistry(options.registry, signal).then(() => undefined, (error: unknown) => error) : Promise.resolve(undefined),
 	};
 	try {
-		const checks = await judge(started, options);
-		const registryError = await started.registry;
-		if (registryError) {
-			throw registryError;
-		}
-
-		return checks;
+		return await judge(started, options);
 	} finally {
 		stop.abort();
 		stop.done();

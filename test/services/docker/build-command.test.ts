@@ -29,7 +29,7 @@ function start(args: string[], env: Record<string, string>) {
 describe('stackwiz --non-interactive with a fake docker', () => {
 	test('a preflight problem exits 2 with one sentence and the fix, before anything is built', async () => {
 		const out = path.join(await mkdtemp(path.join(tmpdir(), 'stackwiz-cmd-')), 'out');
-		const run = await start(['--non-interactive', recipe, ...catalog, '--out', out], {FAKE_DOCKER_DAEMON: 'down'}).done;
+		const run = await start(['--non-interactive', recipe, ...catalog, '--out', out, '--no-push'], {FAKE_DOCKER_DAEMON: 'down'}).done;
 		expect(run).toEqual({
 			code: 2,
 			stdout: '',

@@ -4,7 +4,7 @@ import path from 'node:path';
 import {afterEach, describe, expect, test, vi} from 'vitest';
 import {UserError} from '../../../source/errors.js';
 import {parseBuilderInspect, parseBuildxVersion, preflight, unsupportedFeatures, type BuilderInfo} from '../../../source/services/docker/preflight.js';
-import {closedPort, useFakeDocker} from './fake-docker.js';
+import {useFakeDocker} from './fake-docker.js';
 
 afterEach(() => {
 	vi.unstubAllEnvs();
@@ -98,16 +98,15 @@ describe('preflight against a fake docker', () => {
 		expect(await preflightError({builder: 'remote1', bake: singlePlatform})).toBe('builder "remote1" does not work: dial tcp 10.0.0.1:1234: connect: connection refused. | Check it with `docker buildx inspect --bootstrap remote1`, or pick another with --builder. | 2');
 	});
 
+	test('the calls run at once, but the first problem in the fixed order is the one reported', async () => {
+		useFakeDocker({FAKE_DOCKER_DAEMON: 'down', FAKE_BUILDX_VERSION: 'missing'});
+		expect(await preflightError({bake: singlePlatform})).toMatch(/^the Docker daemon is not reachable: /);
+	});
+
 	test('a feature the builder lacks is refused before the build', async () => {
 		useFakeDocker();
 		expect(await preflightError({bake: {target: {cuda: {platforms: ['linux/amd64', 'linux/arm64']}}}})).toBe(
 			'the build needs what builder "default" (docker driver) cannot do: target cuda builds 2 platforms (linux/amd64, linux/arm64), and the docker driver of builder "default" builds one platform at a time; target cuda is for linux/arm64, and builder "default" builds only linux/amd64, linux/amd64/v2, linux/386. | Use a docker-container builder (`docker buildx create --name stackwiz --driver docker-container --use`, then --builder stackwiz), or turn on the containerd image store. | 2',
 		);
-	});
-
-	test('an unreachable registry, when pushing', async () => {
-		useFakeDocker();
-		const port = await closedPort();
-		expect(await preflightError({bake: singlePlatform, registry: `127.0.0.1:${port}/stackwiz`})).toBe(`registry 127.0.0.1:${port} is not reachable (ECONNREFUSED). | Start the registry or fix \`registry:\` in the recipe, or build without pushing with --no-push. | 2`);
 	});
 });
