@@ -7,7 +7,7 @@ import type {TierTree} from '../../core/tier-tree.js';
 import {exitCodes, UserError} from '../../errors.js';
 import {runBake, type BakeRunResult} from './bake-runner.js';
 import {preflight, type Preflight} from './preflight.js';
-import {checkRegistry, childSignal, inspectImage, inspectLocalImage, registryHost, withDeadline} from './registry.js';
+import {checkRegistry, inspectImage, inspectLocalImage, registryHost, withDeadline} from './registry.js';
 import {findReusableTiers, withReusedTiers, writeFileAtomic} from './reuse.js';
 
 export const buildResultFileName = 'build-result.json';
@@ -115,43 +115,34 @@ type Settled<T> = {failed: false; value: T} | {failed: true; error: unknown};
 const settle = async <T>(promise: Promise<T>): Promise<Settled<T>> => promise.then(value => ({failed: false, value}), (error: unknown) => ({failed: true, error}));
 
 /**
- * Docker's checks, the registry's and the look-up of every tier's tag, all started at once. When the
- * registry already has every tier, Docker has nothing to do: its checks are stopped and not judged
- * (checks is null). Otherwise a problem is reported in a fixed order, whatever answers first:
- * Docker's, then the registry's, then a look-up's.
+ * The registry's check and the look-up of every tier's tag first, both at once; when the registry
+ * has every tier, Docker has nothing to do and is not asked (checks is null). Otherwise Docker's
+ * checks run, and a problem is reported in a fixed order: Docker's, then the registry's, then a
+ * look-up's. Docker comes second because its calls start processes that would compete with the
+ * look-ups for the CPU on the path where nothing needs building.
  */
 async function checkPrerequisites(options: BuildTreeOptions, push: boolean, bake: BakeFile): Promise<{checks: Preflight | null; reusable: Map<string, TierImage>}> {
 	const {tree, signal} = options;
-	const dockerSignal = childSignal(signal);
-	const dockerChecks = settle(preflight({...(options.builder ? {builder: options.builder} : {}), bake, signal: dockerSignal.signal}));
 	const registryCheck = settle(push && tree.registry ? checkRegistry(tree.registry, signal) : Promise.resolve());
 	const lookups = settle(push && options.reuse ? findReusableTiers(tree.nodes, signal) : Promise.resolve(new Map<string, TierImage>()));
-	try {
-		const registry = await registryCheck;
-		const found = await lookups;
-		if (!registry.failed && !found.failed && found.value.size === tree.nodes.length) {
-			return {checks: null, reusable: found.value};
-		}
-
-		const docker = await dockerChecks;
-		if (docker.failed) {
-			throw docker.error;
-		}
-
-		if (registry.failed) {
-			throw registry.error;
-		}
-
-		if (found.failed) {
-			throw found.error;
-		}
-
-		return {checks: docker.value, reusable: found.value};
-	} finally {
-		dockerSignal.abort();
-		dockerSignal.done();
-		await dockerChecks;
+	const registry = await registryCheck;
+	const found = await lookups;
+	if (!registry.failed && !found.failed && found.value.size === tree.nodes.length) {
+		return {checks: null, reusable: found.value};
 	}
+
+	// Interrupted while asking the registry: no docker process is started.
+	signal.throwIfAborted();
+	const checks = await preflight({...(options.builder ? {builder: options.builder} : {}), bake, signal});
+	if (registry.failed) {
+		throw registry.error;
+	}
+
+	if (found.failed) {
+		throw found.error;
+	}
+
+	return {checks, reusable: found.value};
 }
 
 /**
