@@ -2,6 +2,7 @@ import {createHash} from 'node:crypto';
 import type {TierImage} from '../../core/build-events.js';
 import {UserError} from '../../errors.js';
 import {docker, firstErrorLine} from './docker-cli.js';
+import {httpGet} from './http-get.js';
 
 /** A reference split the way the registry v2 API needs it. */
 export type ImageReference = {host: string; repository: string; reference: string};
@@ -74,7 +75,7 @@ export function childSignal(signal: AbortSignal | undefined): {signal: AbortSign
  * A signal that aborts with `signal` or after `ms` (as a TimeoutError); call `done` when finished.
  * Not `AbortSignal.any([signal, AbortSignal.timeout(ms)])`: on Node 20 the combined signal holds its
  * sources weakly, so the timeout can be garbage-collected and never fire, and a registry that
- * accepts the connection but never answers then hangs the build for undici's 300 s.
+ * accepts the connection but never answers then hangs the build.
  */
 export function withDeadline(signal: AbortSignal | undefined, ms: number): {signal: AbortSignal; done: () => void} {
 	const child = childSignal(signal);
@@ -93,13 +94,15 @@ export function withDeadline(signal: AbortSignal | undefined, ms: number): {sign
 /** A manifest digest as the registry API and bake's `docker-image://ref@digest` contexts take it. */
 export const digestPattern = /^sha256:[a-f0-9]{64}$/;
 
-function describeFetchError(error: unknown, ms: number): string {
-	if ((error as Error).name === 'TimeoutError') {
+/** Why a request failed, in a few words: node's error code (ECONNREFUSED, ENOTFOUND, a TLS code) or the deadline. */
+function describeRequestError(error: unknown, ms: number): string {
+	const failure = error as {name?: string; code?: string; message?: string; cause?: {name?: string}};
+	// An abort carries the deadline's TimeoutError as its cause.
+	if (failure.name === 'TimeoutError' || failure.cause?.name === 'TimeoutError') {
 		return `no answer within ${ms / 1000} s`;
 	}
 
-	const cause = (error as {cause?: {code?: string; message?: string}}).cause;
-	return cause?.code ?? cause?.message ?? (error as Error).message;
+	return failure.code ?? failure.message ?? String(error);
 }
 
 /**
@@ -111,15 +114,15 @@ export async function checkRegistry(prefix: string, signal?: AbortSignal, timeou
 	let status: number;
 	const deadline = withDeadline(signal, timeoutMs);
 	try {
-		const response = await fetch(`${baseUrl(host)}/v2/`, {signal: deadline.signal});
+		const response = await httpGet(`${baseUrl(host)}/v2/`, {signal: deadline.signal});
 		status = response.status;
-		await response.body?.cancel();
+		response.discard();
 	} catch (error) {
 		if (signal?.aborted) {
 			throw error;
 		}
 
-		throw new UserError(`registry ${host} is not reachable (${describeFetchError(error, timeoutMs)}).`, 'Start the registry or fix `registry:` in the recipe, or build without pushing with --no-push.');
+		throw new UserError(`registry ${host} is not reachable (${describeRequestError(error, timeoutMs)}).`, 'Start the registry or fix `registry:` in the recipe, or build without pushing with --no-push.');
 	} finally {
 		deadline.done();
 	}
@@ -148,20 +151,20 @@ async function fetchManifest(reference: ImageReference, signal?: AbortSignal): P
 
 async function fetchManifestUntil(reference: ImageReference, signal: AbortSignal): Promise<Fetched> {
 	const url = `${baseUrl(reference.host)}/v2/${reference.repository}/manifests/${reference.reference}`;
-	const response = await fetch(url, {headers: {accept: manifestTypes}, signal});
+	const response = await httpGet(url, {headers: {accept: manifestTypes}, signal});
 	if (response.status === 404) {
-		await response.body?.cancel();
+		response.discard();
 		return {status: 'missing'};
 	}
 
 	if (response.status !== 200) {
-		await response.body?.cancel();
+		response.discard();
 		return {status: 'denied'};
 	}
 
 	const raw = await response.text();
 	// The digest is pinned into the bake file; a header that is not a digest is not trusted.
-	const header = response.headers.get('docker-content-digest');
+	const header = response.header('docker-content-digest');
 	const digest = header && digestPattern.test(header) ? header : `sha256:${createHash('sha256').update(raw).digest('hex')}`;
 	return {status: 'found', raw, digest};
 }
