@@ -20,6 +20,30 @@ const maxRedirects = 5;
 const agents = {'http:': new http.Agent({keepAlive: true}), 'https:': new https.Agent({keepAlive: true})};
 
 /**
+ * One request; a kept-alive connection that the server closed just as it was reused (ECONNRESET on
+ * a reused socket) is retried on a new connection, as a GET may be.
+ */
+async function send(target: URL, options: {headers?: Record<string, string>; signal: AbortSignal}): Promise<http.IncomingMessage> {
+	const client = target.protocol === 'https:' ? https : http;
+	const agent = agents[target.protocol as keyof typeof agents];
+	for (;;) {
+		const answer = await new Promise<http.IncomingMessage | 'stale'>((resolve, reject) => {
+			const request = client.get(target, {headers: options.headers ?? {}, signal: options.signal, agent}, resolve);
+			request.on('error', error => {
+				if (request.reusedSocket && (error as {code?: string}).code === 'ECONNRESET' && !options.signal.aborted) {
+					resolve('stale');
+				} else {
+					reject(error);
+				}
+			});
+		});
+		if (answer !== 'stale') {
+			return answer;
+		}
+	}
+}
+
+/**
  * One GET over node:http(s), following redirects. Not fetch: on Node 20 fetch costs tens of
  * milliseconds to load and keeps the process alive about 100 ms after its last response, most of
  * a re-run that has nothing to build. Errors are node's (`code` ECONNREFUSED, ENOTFOUND, a TLS
@@ -27,11 +51,7 @@ const agents = {'http:': new http.Agent({keepAlive: true}), 'https:': new https.
  */
 export async function httpGet(url: string, options: {headers?: Record<string, string>; signal: AbortSignal}, redirects = maxRedirects): Promise<HttpAnswer> {
 	const target = new URL(url);
-	const client = target.protocol === 'https:' ? https : http;
-	const response = await new Promise<http.IncomingMessage>((resolve, reject) => {
-		const request = client.get(target, {headers: options.headers ?? {}, signal: options.signal, agent: agents[target.protocol as keyof typeof agents]}, resolve);
-		request.on('error', reject);
-	});
+	const response = await send(target, options);
 	const status = response.statusCode ?? 0;
 	const location = response.headers.location;
 	if (status >= 300 && status < 400 && location && redirects > 0) {

@@ -1,6 +1,7 @@
 import {createServer, type Server} from 'node:http';
 import {afterEach, describe, expect, test} from 'vitest';
 import {httpGet, maxBodyBytes} from '../../../source/services/docker/http-get.js';
+import {closedPort} from './fake-docker.js';
 
 let server: Server | undefined;
 
@@ -46,6 +47,25 @@ describe('httpGet', () => {
 		expect(await answer.text()).toBe('{"ok":true}');
 	});
 
+	test('a kept-alive connection the server resets when it is reused: the GET goes again on a new one', async () => {
+		const served = new WeakSet<object>();
+		let resets = 0;
+		const base = await serve((request, response) => {
+			if (served.has(request.socket)) {
+				resets++;
+				request.socket.resetAndDestroy();
+				return;
+			}
+
+			served.add(request.socket);
+			response.end('ok');
+		});
+		const signal = new AbortController().signal;
+		expect(await (await httpGet(base, {signal})).text()).toBe('ok');
+		expect(await (await httpGet(base, {signal})).text()).toBe('ok');
+		expect(resets).toBe(1);
+	});
+
 	test('refuses a body larger than a manifest can be', async () => {
 		const base = await serve((_request, response) => {
 			response.writeHead(200);
@@ -64,8 +84,6 @@ describe('httpGet', () => {
 		controller.abort(new DOMException('no answer within 10 ms', 'TimeoutError'));
 		await expect(pending).rejects.toMatchObject({name: 'AbortError', cause: {name: 'TimeoutError'}});
 
-		const port = (server!.address() as {port: number}).port;
-		await stop();
-		await expect(httpGet(`http://127.0.0.1:${port}/`, {signal: new AbortController().signal})).rejects.toMatchObject({code: 'ECONNREFUSED'});
+		await expect(httpGet(`http://127.0.0.1:${await closedPort()}/`, {signal: new AbortController().signal})).rejects.toMatchObject({code: 'ECONNREFUSED'});
 	});
 });
