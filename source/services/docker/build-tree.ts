@@ -7,7 +7,7 @@ import type {TierTree} from '../../core/tier-tree.js';
 import {exitCodes, UserError} from '../../errors.js';
 import {runBake, type BakeRunResult} from './bake-runner.js';
 import {preflight, type Preflight} from './preflight.js';
-import {checkRegistry, inspectImage, inspectLocalImage, registryHost, withDeadline} from './registry.js';
+import {checkRegistry, childSignal, inspectImage, inspectLocalImage, registryHost, withDeadline} from './registry.js';
 import {findReusableTiers, withReusedTiers, writeFileAtomic} from './reuse.js';
 
 export const buildResultFileName = 'build-result.json';
@@ -123,10 +123,16 @@ const settle = async <T>(promise: Promise<T>): Promise<Settled<T>> => promise.th
  */
 async function checkPrerequisites(options: BuildTreeOptions, push: boolean, bake: BakeFile): Promise<{checks: Preflight | null; reusable: Map<string, TierImage>}> {
 	const {tree, signal} = options;
-	const registryCheck = settle(push && tree.registry ? checkRegistry(tree.registry, signal) : Promise.resolve());
-	const lookups = settle(push && options.reuse ? findReusableTiers(tree.nodes, signal) : Promise.resolve(new Map<string, TierImage>()));
+	// A registry that fails its check is not waited on for the look-ups as well.
+	const lookupSignal = childSignal(signal);
+	const registryCheck = settle(push && tree.registry ? checkRegistry(tree.registry, signal).catch((error: unknown) => {
+		lookupSignal.abort(error);
+		throw error;
+	}) : Promise.resolve());
+	const lookups = settle(push && options.reuse ? findReusableTiers(tree.nodes, lookupSignal.signal) : Promise.resolve(new Map<string, TierImage>()));
 	const registry = await registryCheck;
 	const found = await lookups;
+	lookupSignal.done();
 	if (!registry.failed && !found.failed && found.value.size === tree.nodes.length) {
 		return {checks: null, reusable: found.value};
 	}
