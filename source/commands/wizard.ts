@@ -1,4 +1,4 @@
-import {mkdir} from 'node:fs/promises';
+import {mkdir, stat} from 'node:fs/promises';
 import path from 'node:path';
 import type {BuildEvent} from '../core/build-events.js';
 import type {HostHints} from '../core/wizard-state.js';
@@ -86,6 +86,9 @@ export function wizardServices(): WizardServices {
 			const {writeFileAtomic} = await import('../services/docker/reuse.js');
 			await mkdir(path.dirname(path.resolve(file)), {recursive: true});
 			await writeFileAtomic(path.resolve(file), text);
+		},
+		async fileExists(file) {
+			return stat(path.resolve(file)).then(() => true, () => false);
 		},
 		writeFiles: writeOutputDirectory,
 		async checkRegistry(registry, nodes, signal) {

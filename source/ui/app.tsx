@@ -34,6 +34,7 @@ import {HelpBox} from './components/help-box.js';
 import {TierTreePanel} from './components/tier-tree.js';
 import {useBuild} from './hooks/use-build.js';
 import {usePrefetch, usePreview} from './hooks/use-preview.js';
+import {useFileExists} from './hooks/use-file-exists.js';
 import {useRegistryPresence} from './hooks/use-registry-presence.js';
 import {useLatest} from './hooks/use-state-ref.js';
 import {useTerminalSize} from './hooks/use-terminal-size.js';
@@ -187,6 +188,7 @@ function Wizard({catalog, host, hostNote, services, onExit, initialState, signal
 
 	const output = state.answers.output ?? outputInitial(catalog, state.answers);
 	const presence = useRegistryPresence(state.step === 'review' && committed.ok ? committed.plan.tree.nodes : undefined, output.registry, services.checkRegistry);
+	const recipeExists = useFileExists(state.step === 'review' ? output.recipeFile : undefined, services.fileExists);
 
 	// After the review: write the recipe and the files, then build or stop.
 	useEffect(() => {
@@ -382,7 +384,7 @@ function Wizard({catalog, host, hostNote, services, onExit, initialState, signal
 			}
 
 			case 'review': {
-				return <ReviewScreen {...stepProps} preview={committed} output={output} {...(presence ? {presence} : {})} onReset={onReset}/>;
+				return <ReviewScreen {...stepProps} preview={committed} output={output} {...(presence ? {presence} : {})} {...(recipeExists === undefined ? {} : {recipeExists})} onReset={onReset}/>;
 			}
 		}
 	})();

@@ -22,6 +22,8 @@ export type BuildRequest = {
 export type WizardServices = {
 	/** Writes the recipe YAML (atomically). */
 	saveRecipe: (file: string, text: string) => Promise<void>;
+	/** Whether something is at `file` already (the review says the recipe would replace it). */
+	fileExists?: (file: string) => Promise<boolean>;
 	/** Writes the generated files as one directory (atomically). */
 	writeFiles: (out: string, files: Map<string, string>) => Promise<void>;
 	/** The ids of the tiers whose tags `registry` already has; rejects when it cannot tell. */

@@ -23,6 +23,8 @@ export type FakeOptions = {
 	build?: (request: BuildRequest, signal: AbortSignal) => AsyncIterable<BuildEvent>;
 	/** writeFiles rejects with this. */
 	writeError?: Error;
+	/** Paths fileExists finds (none when absent). */
+	existingFiles?: ReadonlySet<string>;
 };
 
 /** Services that record instead of touching the disk, the registry or docker. */
@@ -31,6 +33,9 @@ export function fakeServices(options: FakeOptions = {}): {services: WizardServic
 	const services: WizardServices = {
 		async saveRecipe(file, text) {
 			recorded.recipes.set(file, text);
+		},
+		async fileExists(file) {
+			return options.existingFiles?.has(file) ?? false;
 		},
 		async writeFiles(out, files) {
 			if (options.writeError) {

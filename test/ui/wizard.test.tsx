@@ -313,6 +313,16 @@ describe('step 5: review', () => {
 		expect(ui.recorded.outputs.get('.stackwiz/a100-v100-pytorch')).toEqual(generateFiles(plan.resolution, plan.tree));
 	});
 
+	test('a recipe file that exists already: the review says saving replaces it', async () => {
+		const catalog = await e2eCatalog();
+		const ui = await renderWizard(catalog, {existingFiles: new Set(['a100-v100-pytorch.yaml'])});
+		current = ui;
+		await ui.waitFor('step 1/10');
+		await toReview(ui);
+		await ui.waitFor('a100-v100-pytorch.yaml exists already and will be replaced (Esc to rename)');
+		expect(ui.frame()).toContain('replay: stackwiz --non-interactive a100-v100-pytorch.yaml');
+	});
+
 	test('a file that cannot be written returns to the form with the reason', async () => {
 		const catalog = await e2eCatalog();
 		const ui = await renderWizard(catalog, {writeError: Object.assign(new Error('out exists and was not written by stackwiz; refusing to replace it.'), {hint: 'Choose a new or empty directory.'})});

@@ -11,6 +11,8 @@ export type ReviewScreenProps = StepProps & {
 	output: OutputAnswers;
 	/** Tier id -> whether its tag is already in the registry. */
 	presence?: ReadonlyMap<string, TierPresence>;
+	/** Something is at the recipe file's path already: saving replaces it. */
+	recipeExists?: boolean;
 	onReset: () => void;
 };
 
@@ -34,7 +36,7 @@ function registryWords(presence: ReadonlyMap<string, TierPresence> | undefined, 
 }
 
 /** Step 5: the whole tree with tags and registry presence; build, write files only, or start over. */
-export function ReviewScreen({preview, output, presence, isActive, height, onAnswer, onBack, onReset}: ReviewScreenProps) {
+export function ReviewScreen({preview, output, presence, recipeExists = false, isActive, height, onAnswer, onBack, onReset}: ReviewScreenProps) {
 	const theme = useTheme();
 	useBackKey(onBack, {isActive});
 	const actions: ChoiceItem[] = preview.ok
@@ -77,7 +79,7 @@ export function ReviewScreen({preview, output, presence, isActive, height, onAns
 		const compat = image.compat === 'native' ? '' : ` (${image.compat} compat)`;
 		return `${image.name}: ${image.framework.catalog.kind.name} ${image.framework.version.version}, CUDA ${image.cuda.version}${compat}, Python ${image.python.patch}, ${image.os.token}`;
 	});
-	const fixed = imageLines.length + 1 + 2 + actions.length;
+	const fixed = imageLines.length + 1 + 2 + (recipeExists ? 1 : 0) + actions.length;
 	// The whole tag under each tier when there is room; else the tag's version part, with its prefix once above.
 	const full = height - fixed >= tree.nodes.length * 2;
 	const treeRoom = Math.max(2, height - fixed - (full ? 0 : 1));
@@ -95,6 +97,7 @@ export function ReviewScreen({preview, output, presence, isActive, height, onAns
 				<Text {...theme.tone('muted')}>recipe </Text>{output.recipeFile}
 				<Text {...theme.tone('muted')}>   files </Text>{output.out}
 			</Text>
+			{recipeExists ? <Text wrap="truncate-end" {...theme.tone('warning')}>{`${output.recipeFile} exists already and will be replaced (Esc to rename)`}</Text> : null}
 			<Text wrap="truncate-end" {...theme.tone('muted')}>{`replay: stackwiz --non-interactive ${output.recipeFile}`}</Text>
 			{actionList}
 		</Box>
