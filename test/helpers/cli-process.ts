@@ -1,7 +1,8 @@
 import {spawn} from 'node:child_process';
-import {readdir, readFile, writeFile} from 'node:fs/promises';
+import {mkdtemp, readdir, readFile, rm, writeFile} from 'node:fs/promises';
+import {tmpdir} from 'node:os';
 import path from 'node:path';
-import {expect} from 'vitest';
+import {afterAll, expect} from 'vitest';
 
 export const binPath = path.resolve('bin/stackwiz.js');
 export const faultDockerDirectory = path.resolve('test/fixtures/bin-faults');
@@ -99,4 +100,17 @@ export function expectOneSentence(stderr: string): void {
 	expect(lines.length, stderr).toBeGreaterThanOrEqual(1);
 	expect(lines.at(-1)).toMatch(/^stackwiz: [^\n]+[.?!)]$/);
 	expect(stderr).not.toMatch(/^\s+at .+:\d+:\d+\)?$/m);
+}
+
+/** Temporary directories for one test file (`<prefix>XXXXXX`), removed after its last test. */
+export function useScratchDirectories(prefix: string): () => Promise<string> {
+	const directories: string[] = [];
+	afterAll(async () => {
+		await Promise.all(directories.map(async directory => rm(directory, {recursive: true, force: true})));
+	});
+	return async () => {
+		const directory = await mkdtemp(path.join(tmpdir(), prefix));
+		directories.push(directory);
+		return directory;
+	};
 }

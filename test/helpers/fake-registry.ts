@@ -1,6 +1,7 @@
 import {createHash} from 'node:crypto';
 import {createServer, type IncomingMessage, type ServerResponse} from 'node:http';
 import type {Socket} from 'node:net';
+import {afterEach} from 'vitest';
 
 /**
  * A loopback HTTP server that plays a misbehaving registry:
@@ -77,5 +78,18 @@ export async function startFakeRegistry(mode: RegistryMode): Promise<FakeRegistr
 				server.close(resolve);
 			});
 		},
+	};
+}
+
+/** Fake registries for one test file, each closed after the test that started it. */
+export function useFakeRegistries(): (mode: RegistryMode) => Promise<FakeRegistry> {
+	const started: FakeRegistry[] = [];
+	afterEach(async () => {
+		await Promise.all(started.splice(0).map(async registry => registry.close()));
+	});
+	return async mode => {
+		const registry = await startFakeRegistry(mode);
+		started.push(registry);
+		return registry;
 	};
 }

@@ -1,10 +1,9 @@
-import {mkdir, mkdtemp, readdir, readFile, rm} from 'node:fs/promises';
-import {tmpdir} from 'node:os';
+import {mkdir, readdir, readFile} from 'node:fs/promises';
 import path from 'node:path';
-import {afterAll, afterEach, describe, expect, test, vi} from 'vitest';
+import {describe, expect, test, vi} from 'vitest';
 import type {BuildResult} from '../../source/core/build-events.js';
-import {alive, e2eCatalogArgs, e2eRecipeFile, expectCompleteOutput, expectNoLeftovers, expectOneSentence, recipeWithRegistry, startCli} from '../helpers/cli-process.js';
-import {startFakeRegistry, type FakeRegistry} from '../helpers/fake-registry.js';
+import {alive, e2eCatalogArgs, e2eRecipeFile, expectCompleteOutput, expectNoLeftovers, expectOneSentence, recipeWithRegistry, startCli, useScratchDirectories} from '../helpers/cli-process.js';
+import {useFakeRegistries, type RegistryMode} from '../helpers/fake-registry.js';
 import {closedPort, rawjsonDirectory} from './docker/fake-docker.js';
 
 /**
@@ -15,28 +14,11 @@ import {closedPort, rawjsonDirectory} from './docker/fake-docker.js';
  */
 
 const tiers = 7;
-const registries: FakeRegistry[] = [];
+const startRegistry = useFakeRegistries();
+const scratch = useScratchDirectories('stackwiz-faults-');
 
-afterEach(async () => {
-	await Promise.all(registries.splice(0).map(async registry => registry.close()));
-});
-
-const scratchDirectories: string[] = [];
-
-afterAll(async () => {
-	await Promise.all(scratchDirectories.map(async directory => rm(directory, {recursive: true, force: true})));
-});
-
-async function scratch(): Promise<string> {
-	const directory = await mkdtemp(path.join(tmpdir(), 'stackwiz-faults-'));
-	scratchDirectories.push(directory);
-	return directory;
-}
-
-async function registry(mode: Parameters<typeof startFakeRegistry>[0]): Promise<string> {
-	const started = await startFakeRegistry(mode);
-	registries.push(started);
-	return started.host;
+async function registry(mode: RegistryMode): Promise<string> {
+	return (await startRegistry(mode)).host;
 }
 
 type Fault = {

@@ -1,11 +1,10 @@
 import {execFileSync} from 'node:child_process';
-import {cp, mkdir, mkdtemp, readdir, readFile, rm} from 'node:fs/promises';
-import {tmpdir} from 'node:os';
+import {cp, mkdir, readdir, readFile} from 'node:fs/promises';
 import path from 'node:path';
-import {afterAll, afterEach, describe, expect, test, vi} from 'vitest';
+import {describe, expect, test, vi} from 'vitest';
 import type {BuildResult} from '../../source/core/build-events.js';
-import {alive, descendants, e2eCatalogArgs, e2eRecipeFile, expectCompleteOutput, expectNoLeftovers, recipeWithRegistry, startCli, type Started} from '../helpers/cli-process.js';
-import {startFakeRegistry, type FakeRegistry} from '../helpers/fake-registry.js';
+import {alive, descendants, e2eCatalogArgs, e2eRecipeFile, expectCompleteOutput, expectNoLeftovers, recipeWithRegistry, startCli, useScratchDirectories, type Started} from '../helpers/cli-process.js';
+import {useFakeRegistries} from '../helpers/fake-registry.js';
 import {rawjsonDirectory} from './docker/fake-docker.js';
 
 /**
@@ -16,23 +15,8 @@ import {rawjsonDirectory} from './docker/fake-docker.js';
  */
 
 const signals = ['SIGINT', 'SIGTERM'] as const;
-const registries: FakeRegistry[] = [];
-
-afterEach(async () => {
-	await Promise.all(registries.splice(0).map(async registry => registry.close()));
-});
-
-const scratchDirectories: string[] = [];
-
-afterAll(async () => {
-	await Promise.all(scratchDirectories.map(async directory => rm(directory, {recursive: true, force: true})));
-});
-
-async function scratch(): Promise<string> {
-	const directory = await mkdtemp(path.join(tmpdir(), 'stackwiz-signals-'));
-	scratchDirectories.push(directory);
-	return directory;
-}
+const startRegistry = useFakeRegistries();
+const scratch = useScratchDirectories('stackwiz-signals-');
 
 /** Signals `running` once `ready` holds, then checks that it and everything it started are gone. */
 async function interrupt(running: Started, signal: NodeJS.Signals, ready: () => Promise<void> | void) {
@@ -79,8 +63,7 @@ describe.each(signals)('%s', signal => {
 		const pids = path.join(directory, 'pids');
 		await mkdir(pids);
 		// A registry that has none of the tiers, so the build needs Docker.
-		const empty = await startFakeRegistry('ok');
-		registries.push(empty);
+		const empty = await startRegistry('ok');
 		const recipe = await recipeWithRegistry(directory, `${empty.host}/e2e`);
 		const running = startCli(['--non-interactive', recipe, ...e2eCatalogArgs, '--out', out], {env: {FAULT_DOCKER_HANG: 'version', FAULT_DOCKER_PIDS: pids}});
 		// The preflight starts its three docker calls at once; `docker version` is the one that hangs.
@@ -100,8 +83,7 @@ describe.each(signals)('%s', signal => {
 
 	test('while asking the registry (one that never answers): exit 130 at once', async () => {
 		const directory = await scratch();
-		const silent = await startFakeRegistry('silent');
-		registries.push(silent);
+		const silent = await startRegistry('silent');
 		const recipe = await recipeWithRegistry(directory, `${silent.host}/e2e`);
 		const out = path.join(directory, 'out');
 		const running = startCli(['--non-interactive', recipe, ...e2eCatalogArgs, '--out', out]);
